@@ -1,0 +1,226 @@
+"""The benchmark workloads: each one a name, a data set and two callables.
+
+A workload runs "ours" (turbocluster) and a "reference" (scikit-learn) on the
+same data and reads a quality figure (inertia) from each result, so that a
+speed-up is never bought with a worse clustering. ``run.py`` does the timing;
+this module only says what is timed.
+
+Data sets are built by :class:`DataCache`, once per (kind, dtype), and dropped
+as soon as no remaining workload needs them.
+"""
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import sklearn.cluster
+from sklearn.datasets import make_blobs
+
+import turbocluster
+
+DTYPES = (np.float64, np.float32)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Problem sizes shared by every workload of one run."""
+
+    n_samples: int
+    n_features: int
+    n_clusters: int  # also the number of blobs generated
+    max_iter: int
+
+
+FULL = Sizes(n_samples=500_000, n_features=32, n_clusters=64, max_iter=50)
+# Seconds for the whole suite: used by tests/test_benchmarks.py.
+QUICK = Sizes(n_samples=20_000, n_features=32, n_clusters=16, max_iter=10)
+
+# cluster_std of make_blobs per data-set kind. "overlap" blobs are so wide
+# that Lloyd never reaches strict convergence: every fit runs max_iter
+# iterations, which makes the seconds-per-iteration figure comparable.
+CLUSTER_STD = {"blobs": 1.0, "overlap": 4.0}
+
+
+###############################################################################
+# Data
+
+
+class DataCache:
+    """Builds each data set once and frees it after its last user.
+
+    ``uses`` counts, per (kind, dtype) key, the workloads still to run on it;
+    :meth:`release` is called once per workload when it is done.
+    """
+
+    def __init__(self, sizes, workloads):
+        self.sizes = sizes
+        self.uses = {}
+        for w in workloads:
+            self.uses[w.data_key] = self.uses.get(w.data_key, 0) + 1
+        self._X = {}
+        self._init = {}
+
+    def X(self, key):
+        if key not in self._X:
+            kind, dtype = key
+            X, _ = make_blobs(
+                n_samples=self.sizes.n_samples,
+                n_features=self.sizes.n_features,
+                centers=self.sizes.n_clusters,
+                cluster_std=CLUSTER_STD[kind],
+                random_state=0,
+            )
+            self._X[key] = np.ascontiguousarray(X, dtype=dtype)
+        return self._X[key]
+
+    def fixed_init(self, key):
+        """k-means++ centers computed once (by scikit-learn, untimed).
+
+        The same array seeds ours and the reference in the per-iteration
+        timing, so both start from the same point and run the same number of
+        iterations.
+        """
+        if key not in self._init:
+            centers, _ = sklearn.cluster.kmeans_plusplus(
+                self.X(key), self.sizes.n_clusters, random_state=0
+            )
+            self._init[key] = centers
+        return self._init[key]
+
+    def release(self, key):
+        self.uses[key] -= 1
+        if self.uses[key] <= 0:
+            self._X.pop(key, None)
+            self._init.pop(key, None)
+
+
+def potential(X, centers, chunk_rows=65_536):
+    """Sum of squared distances of X to its nearest center, in float64.
+
+    Computed chunk by chunk so that the distance matrix stays small.
+    """
+    centers = np.asarray(centers, dtype=np.float64)
+    c_sq = np.einsum("ij,ij->i", centers, centers)
+    total = 0.0
+    for start in range(0, X.shape[0], chunk_rows):
+        chunk = np.asarray(X[start:start + chunk_rows], dtype=np.float64)
+        d = np.einsum("ij,ij->i", chunk, chunk)[:, None] - 2.0 * (chunk @ centers.T)
+        d += c_sq[None, :]
+        total += float(np.maximum(d.min(axis=1), 0.0).sum())
+    return total
+
+
+###############################################################################
+# Workloads
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One line of the benchmark table.
+
+    ``ours`` and ``reference`` take X and return a result; ``inertia`` reads
+    the quality figure from a result (given X too) and ``n_iter`` the number
+    of iterations (None where it does not apply). When ``from_init`` is set,
+    it is a pair (ours, reference) of callables taking (X, init) that fit from
+    a fixed init array: the runner times them separately and reports seconds
+    per iteration.
+    """
+
+    name: str
+    dtype: type
+    kind: str  # data-set kind, a key of CLUSTER_STD
+    ours: Callable
+    reference: Callable
+    inertia: Callable
+    n_iter: Optional[Callable] = None
+    from_init: Optional[tuple] = None
+    memory: bool = False  # report peak traced memory under --memory
+
+    @property
+    def label(self):
+        return f"{self.name}[{np.dtype(self.dtype).name}]"
+
+    @property
+    def data_key(self):
+        return (self.kind, self.dtype)
+
+
+def _kmeans_workload(name, kind, algorithm, dtype, sizes, per_iteration):
+    params = dict(
+        n_clusters=sizes.n_clusters,
+        algorithm=algorithm,
+        init="k-means++",
+        n_init=1,
+        max_iter=sizes.max_iter,
+        tol=0,
+        random_state=0,
+    )
+
+    def fit(cls):
+        return lambda X: cls(**params).fit(X)
+
+    def fit_from(cls):
+        return lambda X, init: cls(**{**params, "init": init}).fit(X)
+
+    return Workload(
+        name=name,
+        dtype=dtype,
+        kind=kind,
+        ours=fit(turbocluster.KMeans),
+        reference=fit(sklearn.cluster.KMeans),
+        inertia=lambda est, X: est.inertia_,
+        n_iter=lambda est: est.n_iter_,
+        from_init=(
+            (fit_from(turbocluster.KMeans), fit_from(sklearn.cluster.KMeans))
+            if per_iteration else None
+        ),
+        memory=algorithm == "elkan",
+    )
+
+
+def _init_workload(dtype, sizes):
+    def seed(fn):
+        return lambda X: fn(X, sizes.n_clusters, random_state=0)
+
+    return Workload(
+        name="kmeans_init",
+        dtype=dtype,
+        kind="blobs",
+        ours=seed(turbocluster.kmeans_plusplus),
+        reference=seed(sklearn.cluster.kmeans_plusplus),
+        inertia=lambda result, X: potential(X, result[0]),
+    )
+
+
+def build_workloads(sizes=FULL):
+    """All workloads, ordered so that each data set is built once per dtype."""
+    workloads = []
+    for dtype in DTYPES:
+        workloads += [
+            _kmeans_workload("kmeans_lloyd", "blobs", "lloyd", dtype, sizes, False),
+            _kmeans_workload("kmeans_elkan", "blobs", "elkan", dtype, sizes, False),
+            _init_workload(dtype, sizes),
+            _kmeans_workload("kmeans_lloyd_overlap", "overlap", "lloyd", dtype,
+                             sizes, True),
+            _kmeans_workload("kmeans_elkan_overlap", "overlap", "elkan", dtype,
+                             sizes, True),
+        ]
+    return workloads
+
+
+def select(workloads, names):
+    """Workloads matching ``names``: a bare name (both dtypes) or a full label.
+
+    An empty ``names`` selects everything. Raises ValueError on an unknown name.
+    """
+    if not names:
+        return list(workloads)
+    known = {w.name for w in workloads} | {w.label for w in workloads}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown workload(s) {unknown}; known: "
+            + ", ".join(w.label for w in workloads)
+        )
+    wanted = set(names)
+    return [w for w in workloads if w.name in wanted or w.label in wanted]

@@ -1,0 +1,8 @@
+"""``python -m turbocluster``: see :mod:`turbocluster._cli`."""
+
+import sys
+
+from ._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

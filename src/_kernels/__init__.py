@@ -1,0 +1,1 @@
+"""Compiled kernels: one pass of one algorithm per module (nogil, OpenMP)."""

@@ -1,0 +1,165 @@
+# Passes that read fitted centers: nearest center and inertia, per-sample
+# distances to centers. Cost: O(n_samples x n_clusters x n_features) each.
+
+from cython cimport floating
+from cython.parallel cimport parallel, prange
+from libc.math cimport sqrt
+from libc.stdlib cimport malloc, free
+
+from ._reduce cimport (
+    CHUNK_SIZE, ChunkPlan, plan_chunks, group_start, group_stop,
+    group_first_chunk, group_end_chunk,
+    alloc_partials, sum_partials_in_order,
+)
+from ._distances cimport (
+    block_center_scores, row_argmin, sq_euclidean, sq_euclidean_acc,
+)
+
+
+def assign_labels(
+    const floating[:, ::1] X,
+    const floating[::1] sample_weight,
+    const floating[:, ::1] centers,
+    const floating[::1] center_sq_norms,
+    int[::1] labels,
+    int n_threads,
+):
+    """Label every sample with its nearest center; return the inertia.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)                 # IN
+    sample_weight : (n_samples,)                # IN
+    centers : (n_clusters, n_features)          # IN
+    center_sq_norms : (n_clusters,)             # IN
+    labels : (n_samples,)                       # OUT
+    n_threads : int
+
+    Returns
+    -------
+    inertia : float
+        Sum of sample_weight times the squared distance to the assigned
+        center, the distance taken from differences and summed in double.
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_clusters = centers.shape[0]
+    cdef ChunkPlan plan = plan_chunks(n_samples, 1)
+    cdef double* partials = alloc_partials(plan, 1)
+    cdef double inertia
+    cdef floating* scores
+    cdef Py_ssize_t g, c, chunk, n_rows, i, s, label
+
+    if partials == NULL:
+        raise MemoryError()
+
+    with nogil, parallel(num_threads=n_threads):
+        scores = <floating*> malloc(CHUNK_SIZE * n_clusters * sizeof(floating))
+        for g in prange(plan.n_groups, schedule='dynamic'):
+            for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
+                chunk = c * CHUNK_SIZE
+                n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
+                block_center_scores(&X[chunk, 0], n_rows, &centers[0, 0],
+                                    &center_sq_norms[0], n_clusters, n_features,
+                                    scores)
+                for i in range(n_rows):
+                    s = chunk + i
+                    label = row_argmin(scores + i * n_clusters, n_clusters)
+                    labels[s] = <int> label
+                    partials[g] = partials[g] + sample_weight[s] * sq_euclidean_acc(
+                        &X[s, 0], &centers[label, 0], n_features)
+        free(scores)
+
+    sum_partials_in_order(partials, plan.n_groups, 1, 1, &inertia, 1)
+    free(partials)
+    return inertia
+
+
+def labelled_inertia(
+    const floating[:, ::1] X,
+    const floating[::1] sample_weight,
+    const floating[:, ::1] centers,
+    const int[::1] labels,
+    int n_threads,
+):
+    """Inertia of a given labelling: sum of w_i ||x_i - c_{labels_i}||^2.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)                 # IN
+    sample_weight : (n_samples,)                # IN
+    centers : (n_clusters, n_features)          # IN
+    labels : (n_samples,)                       # IN
+    n_threads : int
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef ChunkPlan plan = plan_chunks(n_samples, 1)
+    cdef double* partials = alloc_partials(plan, 1)
+    cdef double inertia
+    cdef Py_ssize_t g, s
+
+    if partials == NULL:
+        raise MemoryError()
+
+    for g in prange(plan.n_groups, nogil=True, num_threads=n_threads,
+                    schedule='static'):
+        for s in range(group_start(plan, g), group_stop(plan, g)):
+            partials[g] = partials[g] + sample_weight[s] * sq_euclidean_acc(
+                &X[s, 0], &centers[labels[s], 0], n_features)
+
+    sum_partials_in_order(partials, plan.n_groups, 1, 1, &inertia, 1)
+    free(partials)
+    return inertia
+
+
+def assigned_sq_distances(
+    const floating[:, ::1] X,
+    const floating[:, ::1] centers,
+    const int[::1] labels,
+    floating[::1] out,
+    int n_threads,
+):
+    """out[i] = ||x_i - c_{labels_i}||^2.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)                 # IN
+    centers : (n_clusters, n_features)          # IN
+    labels : (n_samples,)                       # IN
+    out : (n_samples,)                          # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t s
+    for s in prange(X.shape[0], nogil=True, num_threads=n_threads,
+                    schedule='static'):
+        out[s] = sq_euclidean(&X[s, 0], &centers[labels[s], 0], n_features)
+
+
+def center_distances(
+    const floating[:, ::1] X,
+    const floating[:, ::1] centers,
+    floating[:, ::1] out,
+    int n_threads,
+):
+    """out[i, j] = ||x_i - c_j||, from differences summed in double.
+
+    Differences rather than the ||x||^2 - 2<x, c> + ||c||^2 expansion: no
+    cancellation, so float32 input keeps full float32 accuracy.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)                 # IN
+    centers : (n_clusters, n_features)          # IN
+    out : (n_samples, n_clusters)               # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_clusters = centers.shape[0]
+    cdef Py_ssize_t s, j
+    for s in prange(X.shape[0], nogil=True, num_threads=n_threads,
+                    schedule='static'):
+        for j in range(n_clusters):
+            out[s, j] = <floating> sqrt(
+                sq_euclidean_acc(&X[s, 0], &centers[j, 0], n_features))

@@ -1,0 +1,72 @@
+# Distances between a block of samples and the centers: the step that every
+# k-means pass starts with, written once.
+
+from cython cimport floating
+from libc.math cimport sqrt
+
+from ._blas cimport gemm_abt
+
+
+cdef inline void block_center_scores(
+    const floating* x_block,      # IN (n_rows, n_features), row-major
+    Py_ssize_t n_rows,
+    const floating* centers,      # IN (n_clusters, n_features), row-major
+    const floating* center_sq_norms,  # IN (n_clusters,)
+    Py_ssize_t n_clusters,
+    Py_ssize_t n_features,
+    floating* scores,             # OUT (n_rows, n_clusters)
+) noexcept nogil:
+    """scores[i, j] = ||c_j||^2 - 2 <x_i, c_j>, one GEMM for the block.
+
+    This is the squared distance less ||x_i||^2, which does not change which
+    center is nearest: enough for an argmin, at the cost of one matrix product.
+    """
+    cdef Py_ssize_t i, j
+    for i in range(n_rows):
+        for j in range(n_clusters):
+            scores[i * n_clusters + j] = center_sq_norms[j]
+    gemm_abt(<int> n_rows, <int> n_clusters, <int> n_features,
+             -2.0, x_block, <int> n_features, centers, <int> n_features,
+             1.0, scores, <int> n_clusters)
+
+
+cdef inline Py_ssize_t row_argmin(const floating* row, Py_ssize_t size) noexcept nogil:
+    """Index of the first smallest value of row (ties go to the lower index)."""
+    cdef Py_ssize_t j, best = 0
+    cdef floating best_value = row[0]
+    for j in range(1, size):
+        if row[j] < best_value:
+            best_value = row[j]
+            best = j
+    return best
+
+
+cdef inline floating sq_euclidean(const floating* a, const floating* b,
+                                  Py_ssize_t n_features) noexcept nogil:
+    """Squared Euclidean distance, computed from differences (no cancellation)."""
+    cdef Py_ssize_t f
+    cdef floating diff, total = 0.0
+    for f in range(n_features):
+        diff = a[f] - b[f]
+        total = total + diff * diff
+    return total
+
+
+cdef inline double sq_euclidean_acc(const floating* a, const floating* b,
+                                    Py_ssize_t n_features) noexcept nogil:
+    """Squared Euclidean distance accumulated in double, for reported values."""
+    cdef Py_ssize_t f
+    cdef double diff, total = 0.0
+    for f in range(n_features):
+        diff = <double> a[f] - <double> b[f]
+        total = total + diff * diff
+    return total
+
+
+cdef inline floating sq_norm(const floating* a, Py_ssize_t n_features) noexcept nogil:
+    """Squared Euclidean norm."""
+    cdef Py_ssize_t f
+    cdef floating total = 0.0
+    for f in range(n_features):
+        total = total + a[f] * a[f]
+    return total

@@ -1,0 +1,800 @@
+"""K-means: the estimator, its seeding, and the convergence loops.
+
+Each loop here is the whole algorithm in Python; every pass over the samples
+is one call to a kernel in ``turbocluster._kernels``.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial.distance import cdist
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._kernels import _assign, _elkan, _kmeanspp, _lloyd
+from ._threads import blas_single_threaded, effective_n_threads
+from ._validation import (
+    FLOAT_DTYPES,
+    Interval,
+    StrOptions,
+    check_sample_weight,
+    is_array_like,
+    validate_data,
+    validate_parameter_constraints,
+    variance_tolerance,
+)
+
+# Rows per dense block when sparse input is read a block at a time.
+_SPARSE_BLOCK_ROWS = 4096
+_CHUNK_SIZE = 256  # must match CHUNK_SIZE in _kernels/_reduce.pxd
+
+
+###############################################################################
+# Seeding
+
+
+def kmeans_plusplus(
+    X,
+    n_clusters,
+    *,
+    sample_weight=None,
+    x_squared_norms=None,
+    random_state=None,
+    n_local_trials=None,
+):
+    """Choose `n_clusters` initial centers from the samples by greedy k-means++.
+
+    Drop-in replacement for :func:`sklearn.cluster.kmeans_plusplus`.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The samples to choose the centers from. float32 stays float32.
+
+    n_clusters : int
+        Number of centers to choose.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample in the sampling probabilities and the potential.
+        None gives every sample weight one.
+
+    x_squared_norms : array-like of shape (n_samples,), default=None
+        Accepted for compatibility with scikit-learn and checked for length;
+        not needed, since distances are computed from differences.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the sampling. An int gives reproducible centers.
+
+    n_local_trials : int, default=None
+        Candidates drawn for each center after the first; the one lowering the
+        potential most is kept. None means ``2 + int(log(n_clusters))``.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        The chosen centers, of the dtype of `X`.
+
+    indices : ndarray of shape (n_clusters,)
+        Row of `X` of each center: ``X[indices[i]] == centers[i]``.
+
+    Notes
+    -----
+    Arthur and Vassilvitskii's k-means++ (2007), greedy variant: each step
+    draws `n_local_trials` samples with probability proportional to
+    ``sample_weight * D(x)^2`` and keeps the best. The random draws are the
+    same as scikit-learn's for the same `random_state`.
+
+    Time is O(n_clusters * n_local_trials * n_samples) bound tests plus, for
+    each sample that some candidate may bring closer, its distances to the
+    candidates by matrix product: a sample whose nearest center ``c``
+    satisfies ``d(candidate, c) >= 2 D(x)`` for every candidate is skipped
+    without reading its row. Memory is
+    O(n_local_trials * n_samples) on top of `X`. Results do not depend on the
+    number of threads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from turbocluster import kmeans_plusplus
+    >>> X = np.array([[1, 2], [1, 4], [1, 0],
+    ...               [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
+    >>> centers
+    array([[10.,  2.],
+           [ 1.,  0.]])
+    >>> indices
+    array([3, 2])
+    """
+    validate_parameter_constraints(
+        {
+            "n_clusters": [Interval(Integral, 1, None, closed="left")],
+            "sample_weight": ["array-like", None],
+            "x_squared_norms": ["array-like", None],
+            "random_state": ["random_state"],
+            "n_local_trials": [Interval(Integral, 1, None, closed="left"), None],
+        },
+        {
+            "n_clusters": n_clusters,
+            "sample_weight": sample_weight,
+            "x_squared_norms": x_squared_norms,
+            "random_state": random_state,
+            "n_local_trials": n_local_trials,
+        },
+        caller_name="kmeans_plusplus",
+    )
+    X = check_array(X, accept_sparse="csr", dtype=list(FLOAT_DTYPES))
+    sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+    if X.shape[0] < n_clusters:
+        raise ValueError(
+            f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}."
+        )
+    if x_squared_norms is not None:
+        x_squared_norms = check_array(x_squared_norms, dtype=X.dtype, ensure_2d=False)
+        if x_squared_norms.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"The length of x_squared_norms {x_squared_norms.shape[0]} should "
+                f"be equal to the length of n_samples {X.shape[0]}."
+            )
+    X = _dense_c(X)
+    random_state = check_random_state(random_state)
+    with blas_single_threaded():
+        return _greedy_kmeans_plusplus(
+            X, n_clusters, sample_weight, random_state, n_local_trials,
+            effective_n_threads(),
+        )
+
+
+def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
+                            n_local_trials, n_threads):
+    """k-means++ on validated, dense, C-contiguous X; returns centers, indices."""
+    n_samples, n_features = X.shape
+    dtype = X.dtype
+    if n_local_trials is None:
+        # Arthur and Vassilvitskii's suggestion of 2 + log(k) trials.
+        n_local_trials = 2 + int(np.log(n_clusters))
+
+    centers = np.empty((n_clusters, n_features), dtype=dtype)
+    indices = np.full(n_clusters, -1, dtype=np.intp)
+
+    x_sq_norms = _sq_norms(X)
+    closest_sq = np.full(n_samples, np.inf, dtype=dtype)
+    nearest = np.zeros(n_samples, dtype=np.int32)
+    candidate_sq = np.empty((n_local_trials, n_samples), dtype=dtype)
+    gains = np.empty(n_local_trials, dtype=np.float64)
+    chunk_potential = np.empty(-(-n_samples // _CHUNK_SIZE), dtype=np.float64)
+    candidate_ids = np.empty(n_local_trials, dtype=np.int32)
+
+    first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    centers[0] = X[first]
+    indices[0] = first
+    # With D = inf nothing is skipped: this fills candidate_sq[0] with the
+    # squared distances to the first center.
+    no_bound = np.zeros((1, 1), dtype=dtype)
+    _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, centers[:1],
+                               _sq_norms(centers[:1]), no_bound, closest_sq, nearest,
+                               candidate_sq[:1], gains[:1], n_threads)
+    potential = _kmeanspp.add_center(sample_weight, no_bound[0], candidate_sq[0], 0,
+                                     closest_sq, nearest, chunk_potential, n_threads)
+
+    for c in range(1, n_clusters):
+        thresholds = random_state.uniform(size=n_local_trials) * potential
+        _kmeanspp.draw_candidates(thresholds, chunk_potential, sample_weight,
+                                  closest_sq, candidate_ids)
+        candidates = X[candidate_ids]
+        quarter_sq = (cdist(candidates, centers[:c], "sqeuclidean") / 4).astype(dtype)
+        _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, candidates,
+                                   _sq_norms(candidates), quarter_sq, closest_sq,
+                                   nearest, candidate_sq, gains, n_threads)
+        best = int(np.argmax(gains))
+        potential = _kmeanspp.add_center(sample_weight, quarter_sq[best],
+                                         candidate_sq[best], c, closest_sq, nearest,
+                                         chunk_potential, n_threads)
+        centers[c] = candidates[best]
+        indices[c] = candidate_ids[best]
+
+    return centers, indices
+
+
+###############################################################################
+# Convergence loops
+
+
+def _sq_norms(centers):
+    return np.einsum("ij,ij->i", centers, centers)
+
+
+def _update_centers(X, sample_weight, centers, sums, weight_in_clusters, labels,
+                    n_threads):
+    """New centers: cluster means, with empty clusters moved to far samples.
+
+    An empty cluster takes the sample farthest from its own center (the next
+    farthest for the next empty cluster), which leaves its old cluster. A
+    cluster that still has no weight keeps its center.
+    """
+    dtype = X.dtype
+    relocated = {}
+    empty = np.flatnonzero(weight_in_clusters == 0)
+    if empty.size:
+        sq_dist = np.empty(X.shape[0], dtype=dtype)
+        _assign.assigned_sq_distances(X, centers, labels, sq_dist, n_threads)
+        far = np.argpartition(sq_dist, -empty.size)[-empty.size:]
+        far = far[np.lexsort((far, -sq_dist[far]))]
+        for cluster, sample in zip(empty, far):
+            old = labels[sample]
+            weight = float(sample_weight[sample])
+            sums[old] -= weight * X[sample]
+            weight_in_clusters[old] -= weight
+            sums[cluster] = weight * X[sample]
+            weight_in_clusters[cluster] = weight
+            relocated[cluster] = sample
+
+    new_centers = centers.copy()
+    filled = weight_in_clusters > 0
+    new_centers[filled] = sums[filled] / weight_in_clusters[filled, None]
+    for cluster, sample in relocated.items():
+        new_centers[cluster] = X[sample]
+    return new_centers
+
+
+def _center_shift(new_centers, centers):
+    diff = new_centers.astype(np.float64) - centers
+    return np.sqrt(np.einsum("ij,ij->i", diff, diff))
+
+
+def _report(verbose, i, inertia_fn, shift_sq, tol, strict, suffix):
+    if not verbose:
+        return
+    print(f"Iteration {i}, inertia {inertia_fn()}{suffix}")
+    if strict:
+        print(f"Converged at iteration {i}: strict convergence.")
+    elif shift_sq <= tol:
+        print(f"Converged at iteration {i}: center shift {shift_sq} "
+              f"within tolerance {tol}.")
+
+
+def _kmeans_single(X, sample_weight, centers, max_iter, verbose, tol, n_threads,
+                   algorithm):
+    """One k-means run; returns labels, inertia, centers, n_iter.
+
+    Both algorithms compute Lloyd's iterates -- assign every sample to its
+    nearest center, move every center to the mean of its samples -- and skip
+    the distances that the triangle inequality rules out. 'lloyd' keeps two
+    bounds per sample and computes all distances of the others by GEMM;
+    'elkan' keeps one bound per (sample, center) and computes distances one
+    by one.
+    """
+    n_samples = X.shape[0]
+    n_clusters, n_features = centers.shape
+    dtype = X.dtype
+    elkan = algorithm == "elkan"
+    labels = np.full(n_samples, -1, dtype=np.int32)
+    upper = np.empty(n_samples, dtype=dtype)
+    second = np.empty(n_samples, dtype=dtype)
+    lower = np.empty((n_samples, n_clusters), dtype=dtype) if elkan else None
+    sums = np.empty((n_clusters, n_features), dtype=np.float64)
+    weight_in_clusters = np.empty(n_clusters, dtype=np.float64)
+    # Bounds age as the centers move: shift is the last move of each center,
+    # drift the total, max_drift the sum of the largest moves.
+    shift = np.zeros(n_clusters, dtype=np.float64)
+    drift = np.zeros(n_clusters, dtype=np.float64)
+    max_drift = 0.0
+    strict = False
+
+    for i in range(max_iter):
+        norms = _sq_norms(centers)
+        if elkan and i == 0:
+            n_changed = _elkan.elkan_init(X, sample_weight, centers, norms, upper,
+                                          lower, second, sums, weight_in_clusters,
+                                          labels, n_threads)
+        else:
+            half = cdist(centers, centers) / 2
+            np.fill_diagonal(half, np.inf)
+            nearest_half = half.min(axis=1) if n_clusters > 1 else np.zeros(1)
+            if elkan:
+                n_changed = _elkan.elkan_iter(X, sample_weight, centers, half,
+                                              nearest_half, shift, drift, max_drift,
+                                              upper, lower, second, sums,
+                                              weight_in_clusters, labels, n_threads)
+            else:
+                n_changed = _lloyd.lloyd_iter(X, sample_weight, centers, norms,
+                                              nearest_half, shift, max_drift, upper,
+                                              second, sums, weight_in_clusters,
+                                              labels, n_threads)
+        new_centers = _update_centers(X, sample_weight, centers, sums,
+                                      weight_in_clusters, labels, n_threads)
+        shift = _center_shift(new_centers, centers)
+        shift_sq = float(np.sum(shift**2))
+        strict = n_changed == 0
+        old_centers, centers = centers, new_centers
+        _report(verbose, i,
+                lambda: _assign.labelled_inertia(X, sample_weight, old_centers,
+                                                 labels, n_threads),
+                shift_sq, tol, strict, "" if elkan else ".")
+        if strict or shift_sq <= tol:
+            break
+        drift += shift
+        max_drift += float(shift.max())
+
+    return _final_assignment(X, sample_weight, centers, labels, strict, n_threads, i)
+
+
+def _final_assignment(X, sample_weight, centers, labels, strict, n_threads, i):
+    if strict:
+        # The labels are those of the last pass, which the centers came from.
+        inertia = _assign.labelled_inertia(X, sample_weight, centers, labels, n_threads)
+    else:
+        # The centers moved after the last assignment: assign once more so
+        # that labels_ and predict(X) agree.
+        inertia = _assign.assign_labels(X, sample_weight, centers, _sq_norms(centers),
+                                        labels, n_threads)
+    return labels, inertia, centers, i + 1
+
+
+def _is_same_clustering(labels1, labels2, n_clusters):
+    """Whether two labellings are the same partition, up to renaming."""
+    # Same partition iff the (label1, label2) pairs pair the labels one to one.
+    pairs = labels1.astype(np.int64) * n_clusters + labels2
+    n_pairs = np.unique(pairs).size
+    return n_pairs == np.unique(labels1).size == np.unique(labels2).size
+
+
+###############################################################################
+# Input helpers
+
+
+def _dense_c(X):
+    """Dense, C-contiguous X (sparse input is densified: see KMeans Notes)."""
+    if sp.issparse(X):
+        return np.ascontiguousarray(X.toarray())
+    return np.ascontiguousarray(X)
+
+
+def _row_blocks(X):
+    """(start, stop, dense C-contiguous block) over X; one block if X is dense."""
+    if not sp.issparse(X):
+        yield 0, X.shape[0], np.ascontiguousarray(X)
+        return
+    for start in range(0, X.shape[0], _SPARSE_BLOCK_ROWS):
+        stop = min(start + _SPARSE_BLOCK_ROWS, X.shape[0])
+        yield start, stop, np.ascontiguousarray(X[start:stop].toarray())
+
+
+###############################################################################
+# Estimator
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
+             BaseEstimator):
+    """K-means clustering, a drop-in replacement for :class:`sklearn.cluster.KMeans`.
+
+    Same parameters, defaults, attributes and methods as scikit-learn 1.9's
+    ``KMeans``. Where it differs on purpose: float32 input is computed and
+    returned in float32 (centers, ``transform``) with float64 accumulators
+    for the means; results are bit-identical for any number of threads; and
+    ``copy_x=False`` never writes to the caller's array.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters, and of centers.
+
+    init : {'k-means++', 'random'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means++'
+        How the initial centers are chosen:
+
+        - 'k-means++': greedy k-means++ seeding (see :func:`kmeans_plusplus`);
+        - 'random': `n_clusters` distinct samples drawn with probability
+          proportional to `sample_weight`;
+        - an array: these centers;
+        - a callable: ``init(X, n_clusters, random_state=random_state)``
+          returning the centers.
+
+    n_init : 'auto' or int, default='auto'
+        Number of runs from different seeds; the run of lowest inertia is
+        kept. 'auto' means 1 for 'k-means++' or an array, 10 otherwise.
+
+    max_iter : int, default=300
+        Largest number of iterations of one run.
+
+    tol : float, default=1e-4
+        A run stops when the summed squared center moves fall to
+        ``tol * mean(variance of each feature)`` or below.
+
+    verbose : int, default=0
+        Print the inertia at each iteration and why a run stopped.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialization. An int gives reproducible results.
+
+    copy_x : bool, default=True
+        If True, the samples are centered on a copy, which makes the distance
+        computations more accurate. If False, no copy is made and the samples
+        are used as they are: the caller's array is never written to (unlike
+        scikit-learn, which centers it in place and restores it).
+
+    algorithm : {'lloyd', 'elkan'}, default='lloyd'
+        Lloyd's iteration computes every sample-center distance by matrix
+        products. Elkan's skips the distances that the triangle inequality
+        rules out, at the cost of an (n_samples, n_clusters) array of bounds;
+        both reach the same clustering.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        The centers, of the dtype of the training data.
+
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+
+    inertia_ : float
+        Sum of the weighted squared distances of the samples to their centers.
+
+    n_iter_ : int
+        Iterations of the kept run.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    kmeans_plusplus : The seeding on its own.
+    sklearn.cluster.KMeans : The reference implementation.
+
+    Notes
+    -----
+    One Lloyd iteration costs O(n_samples * n_clusters * n_features) time,
+    spent in matrix products on chunks of 256 samples, and
+    O(n_clusters * n_features) memory per reduction group on top of the data.
+    Elkan's iteration adds O(n_samples * n_clusters) memory for the bounds
+    and, once the centers settle, reads only part of it.
+
+    Samples are cut into fixed chunks whose partial sums are added in chunk
+    order, so the result is the same bits whatever the number of OpenMP
+    threads (``OMP_NUM_THREADS``, ``threadpoolctl.threadpool_limits``).
+
+    Sparse input is accepted: ``fit`` densifies it (memory
+    n_samples * n_features), ``predict``, ``transform`` and ``score`` densify
+    blocks of 4096 rows at a time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from turbocluster import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0],
+    ...               [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> kmeans = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> kmeans.labels_
+    array([1, 1, 1, 0, 0, 0], dtype=int32)
+    >>> kmeans.predict([[0, 0], [12, 3]])
+    array([1, 0], dtype=int32)
+    >>> kmeans.cluster_centers_
+    array([[10.,  2.],
+           [ 1.,  2.]])
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"lloyd", "elkan"})],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    def _resolve_n_init(self):
+        """Number of runs: n_init, with 'auto' and an explicit init resolved."""
+        init_is_array = is_array_like(self.init)
+        if self.n_init != "auto":
+            n_init = self.n_init
+        elif init_is_array or (isinstance(self.init, str) and self.init == "k-means++"):
+            n_init = 1
+        else:
+            n_init = 10
+        if init_is_array and n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one "
+                f"init in {self.__class__.__name__} instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        return n_init
+
+    def _resolve_algorithm(self):
+        if self.algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. "
+                "Using 'lloyd' instead.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return "lloyd"
+        return self.algorithm
+
+    def _check_init_centers(self, centers, X):
+        if centers.shape[0] != self.n_clusters:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not "
+                f"match the number of clusters {self.n_clusters}."
+            )
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not "
+                f"match the number of features of the data {X.shape[1]}."
+            )
+
+    def _initial_centers(self, X, init, random_state, sample_weight, n_threads):
+        if isinstance(init, str) and init == "k-means++":
+            centers, _ = _greedy_kmeans_plusplus(
+                X, self.n_clusters, sample_weight, random_state, None, n_threads)
+        elif isinstance(init, str) and init == "random":
+            seeds = random_state.choice(
+                X.shape[0], size=self.n_clusters, replace=False,
+                p=sample_weight / sample_weight.sum())
+            centers = X[seeds]
+        elif callable(init):
+            centers = init(X, self.n_clusters, random_state=random_state)
+            centers = check_array(centers, dtype=X.dtype, copy=False, order="C")
+            self._check_init_centers(centers, X)
+        else:
+            centers = init
+        return np.array(centers, dtype=X.dtype, order="C", copy=True)
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the k-means clustering.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples, float32 or float64 (other types become float64).
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample. None gives every sample
+            weight one. Not used by an explicit or callable `init`.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._validate_params()
+        X = validate_data(self, X, accept_sparse="csr", dtype=list(FLOAT_DTYPES),
+                          order="C", accept_large_sparse=False)
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
+            )
+        n_init = self._resolve_n_init()
+        algorithm = self._resolve_algorithm()
+        tol = variance_tolerance(X, self.tol)
+        random_state = check_random_state(self.random_state)
+        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        n_threads = effective_n_threads()
+
+        init = self.init
+        if is_array_like(init):
+            init = check_array(init, dtype=X.dtype, copy=True, order="C")
+            self._check_init_centers(init, X)
+
+        # Distances by matrix products lose accuracy far from the origin:
+        # work on centered samples (a copy) unless copy_x=False forbids it.
+        X = _dense_c(X)
+        X_mean = None
+        if self.copy_x:
+            X_mean = X.mean(axis=0)
+            X = X - X_mean
+            if is_array_like(init):
+                init = init - X_mean
+
+        best = None
+        with blas_single_threaded():
+            for _ in range(n_init):
+                centers = self._initial_centers(X, init, random_state, sample_weight,
+                                                n_threads)
+                if self.verbose:
+                    print("Initialization complete")
+                labels, inertia, centers, n_iter = _kmeans_single(
+                    X, sample_weight, centers, self.max_iter, self.verbose, tol,
+                    n_threads, algorithm)
+                if best is None or (
+                    inertia < best[1]
+                    and not _is_same_clustering(labels, best[0], self.n_clusters)
+                ):
+                    best = labels, inertia, centers, n_iter
+
+        labels, inertia, centers, n_iter = best
+        if X_mean is not None:
+            centers += X_mean
+
+        n_distinct = len(np.unique(labels))
+        if n_distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({n_distinct}) found smaller than "
+                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points "
+                "in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+
+        self.cluster_centers_ = centers
+        self._n_features_out = self.cluster_centers_.shape[0]
+        self.labels_ = labels
+        self.inertia_ = float(inertia)
+        self.n_iter_ = n_iter
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return the cluster of each training sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster of each sample.
+        """
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of the training samples to the centers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+            Distance of each sample to each center.
+        """
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, accept_sparse="csr", reset=False,
+                             dtype=list(FLOAT_DTYPES), order="C",
+                             accept_large_sparse=False)
+
+    def _centers_as(self, dtype):
+        return np.ascontiguousarray(self.cluster_centers_, dtype=dtype)
+
+    def _labels_inertia(self, X, sample_weight):
+        centers = self._centers_as(X.dtype)
+        norms = _sq_norms(centers)
+        labels = np.empty(X.shape[0], dtype=np.int32)
+        inertia = 0.0
+        n_threads = effective_n_threads()
+        with blas_single_threaded():
+            for start, stop, block in _row_blocks(X):
+                inertia += _assign.assign_labels(block, sample_weight[start:stop],
+                                                 centers, norms, labels[start:stop],
+                                                 n_threads)
+        return labels, inertia
+
+    def predict(self, X):
+        """Nearest center of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the nearest center of each sample.
+        """
+        X = self._check_test_data(X)
+        labels, _ = self._labels_inertia(X, np.ones(X.shape[0], dtype=X.dtype))
+        return labels
+
+    def transform(self, X):
+        """Distance of each sample to each center.
+
+        Distances are computed from differences, summed in float64: float32
+        input gets float32 output without the cancellation of the
+        ``||x||^2 - 2 <x, c> + ||c||^2`` expansion.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+            Distance of each sample to each center, of the dtype of `X`.
+        """
+        X = self._check_test_data(X)
+        centers = self._centers_as(X.dtype)
+        out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
+        n_threads = effective_n_threads()
+        for start, stop, block in _row_blocks(X):
+            _assign.center_distances(block, centers, out[start:stop], n_threads)
+        return out
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the inertia of X: the k-means objective, negated.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        score : float
+            Minus the weighted sum of squared distances to the nearest center.
+        """
+        X = self._check_test_data(X)
+        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        _, inertia = self._labels_inertia(X, sample_weight)
+        return -inertia
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

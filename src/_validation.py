@@ -1,0 +1,93 @@
+"""Parameter and data checks shared by every estimator.
+
+Uses scikit-learn's public validation helpers (``validate_data``,
+``check_array``). The declarative parameter-constraint types live in a private
+scikit-learn module; they are imported here and only here, within the pinned
+scikit-learn range of ``pyproject.toml``, and ``tests/test_common.py`` fails
+loudly if they move.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import (  # private: see module docstring
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import validate_data
+
+__all__ = [
+    "Integral",
+    "Interval",
+    "Real",
+    "StrOptions",
+    "check_sample_weight",
+    "is_array_like",
+    "validate_data",
+    "validate_parameter_constraints",
+    "variance_tolerance",
+]
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def is_array_like(value):
+    """True for arrays, lists and sparse matrices, False for str and scalars."""
+    if isinstance(value, str):
+        return False
+    return sp.issparse(value) or (
+        hasattr(value, "__len__") or hasattr(value, "shape") or hasattr(value, "__array__")
+    )
+
+
+def check_sample_weight(sample_weight, X, dtype):
+    """Validated sample weights: a C-contiguous, non-negative array of dtype.
+
+    None gives ones; a scalar gives that value for every sample.
+    """
+    n_samples = X.shape[0]
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, Real):
+        sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
+    sample_weight = check_array(
+        sample_weight,
+        accept_sparse=False,
+        ensure_2d=False,
+        dtype=dtype,
+        order="C",
+        input_name="sample_weight",
+    )
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            f"Sample weights must be 1D array or scalar, got "
+            f"{sample_weight.ndim}D array."
+        )
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected "
+            f"{(n_samples,)}!"
+        )
+    if np.all(sample_weight == 0):
+        # scikit-learn's message; all-zero weights leave no sampling
+        # distribution for the seeding and no mean for any cluster.
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    if np.any(sample_weight < 0):
+        raise ValueError("Negative values in data passed to sample_weight")
+    return np.ascontiguousarray(sample_weight)
+
+
+def variance_tolerance(X, tol):
+    """tol scaled by the mean per-feature variance of X (scikit-learn's rule)."""
+    if tol == 0:
+        return 0.0
+    if sp.issparse(X):
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        mean_sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+        variances = mean_sq - mean**2
+    else:
+        variances = np.var(X, axis=0)
+    return float(np.mean(variances) * tol)

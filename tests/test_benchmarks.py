@@ -1,0 +1,95 @@
+"""The benchmark runner (benchmarks/run.py) runs end to end in quick mode.
+
+Only the shape of the report is checked: timings on a shared machine are
+noise at these sizes, so no assertion is made on any ratio.
+"""
+
+import importlib.util
+import io
+import math
+from pathlib import Path
+
+import pytest
+
+RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+pytestmark = pytest.mark.skipif(not RUN_PY.exists(), reason="no benchmarks/ in this tree")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("turbocluster_bench_run", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _positive(value):
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+def test_quick_run_reports_every_selected_workload(bench):
+    out = io.StringIO()
+    labels = ["kmeans_lloyd[float64]", "kmeans_init[float32]"]
+    report = bench.main(["--quick", *labels], out=out)
+    text = out.getvalue()
+
+    rows = report["rows"]
+    assert [row["label"] for row in rows] == labels
+    for row in rows:
+        for key in ("sklearn_s", "ours_s", "speedup", "sklearn_inertia", "ours_inertia"):
+            assert _positive(row[key]), (row["label"], key, row[key])
+        assert row["label"] in text
+        assert "sklearn_s_per_iter" not in row  # not an overlap workload
+    assert rows[0]["dtype"] == "float64" and rows[1]["dtype"] == "float32"
+    assert rows[0]["ours_n_iter"] >= 1 and rows[0]["sklearn_n_iter"] >= 1
+
+    for word in ("date:", "machine:", "OpenMP threads", "scikit-learn", "turbocluster"):
+        assert word in text
+    assert any("geometric mean speed-up" in note for note in report["notes"])
+
+
+def test_quick_run_overlap_pair_gives_per_iteration_and_memory(bench):
+    out = io.StringIO()
+    report = bench.main(
+        ["--quick", "--memory", "--markdown",
+         "kmeans_lloyd_overlap[float32]", "kmeans_elkan_overlap[float32]"],
+        out=out,
+    )
+    text = out.getvalue()
+    rows = {row["label"]: row for row in report["rows"]}
+    assert set(rows) == {"kmeans_lloyd_overlap[float32]", "kmeans_elkan_overlap[float32]"}
+    for row in rows.values():
+        assert _positive(row["sklearn_s_per_iter"]) and _positive(row["ours_s_per_iter"])
+    # Peak memory only for Elkan, where the bounds are what is measured.
+    elkan = rows["kmeans_elkan_overlap[float32]"]
+    assert _positive(elkan["sklearn_peak_mib"]) and _positive(elkan["ours_peak_mib"])
+    assert "ours_peak_mib" not in rows["kmeans_lloyd_overlap[float32]"]
+
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(table) == 2 + 2  # titles, rule, one row per workload
+    assert "| kmeans_elkan_overlap[float32] |" in text
+    assert any("ours elkan/lloyd on overlap data [float32]" in n for n in report["notes"])
+
+
+def test_bare_name_selects_both_dtypes(bench):
+    workloads = bench.wl.build_workloads(bench.wl.QUICK)
+    chosen = bench.wl.select(workloads, ["kmeans_elkan"])
+    assert [w.label for w in chosen] == ["kmeans_elkan[float64]", "kmeans_elkan[float32]"]
+
+
+def test_unknown_workload_and_short_repeat_are_refused(bench):
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "no_such_workload"], out=io.StringIO())
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--repeat", "2"], out=io.StringIO())
+
+
+def test_potential_matches_a_direct_computation(bench):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 3)).astype(np.float32)
+    centers = X[:4]
+    direct = ((X[:, None, :].astype(np.float64) - centers[None]) ** 2).sum(-1).min(1).sum()
+    assert bench.wl.potential(X, centers, chunk_rows=97) == pytest.approx(direct, rel=1e-9)
