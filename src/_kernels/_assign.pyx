@@ -6,12 +6,12 @@ from cython.parallel cimport parallel, prange
 from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
 
-from ._reduce cimport (
-    CHUNK_SIZE, ChunkPlan, plan_chunks, group_start, group_stop,
+from _reduce cimport (
+    CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_start, group_stop,
     group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from ._distances cimport (
+from _distances cimport (
     block_center_scores, row_argmin, sq_euclidean, sq_euclidean_acc,
 )
 
@@ -53,7 +53,7 @@ def assign_labels(
     if partials == NULL:
         raise MemoryError()
 
-    with nogil, parallel(num_threads=n_threads):
+    with nogil, parallel(num_threads=team_size(n_threads, plan.n_groups)):
         scores = <floating*> malloc(CHUNK_SIZE * n_clusters * sizeof(floating))
         for g in prange(plan.n_groups, schedule='dynamic'):
             for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
@@ -102,7 +102,8 @@ def labelled_inertia(
     if partials == NULL:
         raise MemoryError()
 
-    for g in prange(plan.n_groups, nogil=True, num_threads=n_threads,
+    for g in prange(plan.n_groups, nogil=True,
+                    num_threads=team_size(n_threads, plan.n_groups),
                     schedule='static'):
         for s in range(group_start(plan, g), group_stop(plan, g)):
             partials[g] = partials[g] + sample_weight[s] * sq_euclidean_acc(
@@ -132,7 +133,8 @@ def assigned_sq_distances(
     """
     cdef Py_ssize_t n_features = X.shape[1]
     cdef Py_ssize_t s
-    for s in prange(X.shape[0], nogil=True, num_threads=n_threads,
+    for s in prange(X.shape[0], nogil=True,
+                    num_threads=team_size(n_threads, X.shape[0] // CHUNK_SIZE),
                     schedule='static'):
         out[s] = sq_euclidean(&X[s, 0], &centers[labels[s], 0], n_features)
 
@@ -158,7 +160,8 @@ def center_distances(
     cdef Py_ssize_t n_features = X.shape[1]
     cdef Py_ssize_t n_clusters = centers.shape[0]
     cdef Py_ssize_t s, j
-    for s in prange(X.shape[0], nogil=True, num_threads=n_threads,
+    for s in prange(X.shape[0], nogil=True,
+                    num_threads=team_size(n_threads, X.shape[0] // CHUNK_SIZE),
                     schedule='static'):
         for j in range(n_clusters):
             out[s, j] = <floating> sqrt(

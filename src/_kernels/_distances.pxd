@@ -4,7 +4,7 @@
 from cython cimport floating
 from libc.math cimport sqrt
 
-from ._blas cimport gemm_abt
+from _blas cimport gemm_abt
 
 
 cdef inline void block_center_scores(
@@ -70,3 +70,17 @@ cdef inline floating sq_norm(const floating* a, Py_ssize_t n_features) noexcept 
     for f in range(n_features):
         total = total + a[f] * a[f]
     return total
+
+
+cdef inline void gather_rows(
+    const floating* X,            # IN (n_samples, n_features), row-major
+    const Py_ssize_t* indices,    # IN (n_rows,)
+    Py_ssize_t n_rows,
+    Py_ssize_t n_features,
+    floating* out,                # OUT (n_rows, n_features)
+) noexcept nogil:
+    """out[i] = X[indices[i]]: scattered rows made one block for a GEMM."""
+    cdef Py_ssize_t i, f
+    for i in range(n_rows):
+        for f in range(n_features):
+            out[i * n_features + f] = X[indices[i] * n_features + f]

@@ -6,19 +6,19 @@
 # Every sample keeps the squared distance D^2 to its nearest chosen center c.
 # A candidate t can only get closer than D if d(t, c) < 2 D (triangle
 # inequality), so a sample is skipped, without reading its row, whenever
-# d(t, c)^2 / 4 >= D^2. Once a few centers are chosen most samples are
-# skipped for most candidates: later steps touch a small part of X.
+# d(t, c)^2 / 4 >= D^2 for every candidate t: the "reach" of c, the smallest
+# d(t, c)^2 / 4, is at least D^2. Once a few centers are chosen, the samples
+# near them are skipped: later steps touch a part of X only.
 
 from cython cimport floating
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
 
-from ._reduce cimport (
-    CHUNK_SIZE, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk,
+from _reduce cimport (
+    CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from ._distances cimport block_center_scores
+from _distances cimport block_center_scores, gather_rows
 
 
 def score_candidates(
@@ -27,7 +27,7 @@ def score_candidates(
     const floating[::1] sample_weight,
     const floating[:, ::1] candidates,
     const floating[::1] candidate_sq_norms,
-    const floating[:, ::1] quarter_sq_dists,
+    const floating[::1] reach,
     const floating[::1] closest_sq,
     const int[::1] nearest,
     floating[:, ::1] candidate_sq,
@@ -36,8 +36,9 @@ def score_candidates(
 ):
     """How much each candidate would lower the potential sum(w * D^2).
 
-    The rows of a chunk that some candidate may bring closer are gathered and
-    their distances to all candidates taken by one GEMM.
+    A sample is scored only if some candidate may bring it closer:
+    reach[nearest] < D^2. The rows of a chunk that are scored get their
+    distances to all candidates by one GEMM.
 
     Parameters
     ----------
@@ -46,11 +47,12 @@ def score_candidates(
     sample_weight : (n_samples,)                # IN
     candidates : (n_candidates, n_features)     # IN  candidate centers
     candidate_sq_norms : (n_candidates,)        # IN
-    quarter_sq_dists : (n_candidates, n_chosen) # IN  d(candidate, chosen)^2 / 4
+    reach : (n_chosen,)                         # IN  min over candidates of
+                                                #     d(candidate, chosen)^2 / 4
     closest_sq : (n_samples,)                   # IN  D^2 to the nearest chosen center
     nearest : (n_samples,)                      # IN  index of that chosen center
-    candidate_sq : (n_candidates, n_samples)    # OUT d(x, candidate)^2, written
-                                                #     only where the pair is not skipped
+    candidate_sq : (n_candidates, n_samples)    # OUT d(x, candidate)^2 of the
+                                                #     scored samples
     gains : (n_candidates,)                     # OUT sum of w * max(D^2 - d^2, 0)
     n_threads : int
     """
@@ -62,52 +64,51 @@ def score_candidates(
     cdef double* part
     cdef floating* rows
     cdef floating* scores
-    cdef Py_ssize_t* gathered
+    cdef Py_ssize_t* scored
     cdef const floating* block
-    cdef Py_ssize_t g, c, chunk, n_rows, n_gathered, i, s, t
+    cdef const floating* score_row
+    cdef Py_ssize_t g, c, chunk, n_rows, n_scored, i, f, s, t
     cdef floating d_sq, closest
-    cdef int center
+    cdef bint whole_chunk
 
     if partials == NULL:
         raise MemoryError()
 
-    with nogil, parallel(num_threads=n_threads):
+    with nogil, parallel(num_threads=team_size(n_threads, plan.n_groups)):
         rows = <floating*> malloc(CHUNK_SIZE * n_features * sizeof(floating))
         scores = <floating*> malloc(CHUNK_SIZE * n_candidates * sizeof(floating))
-        gathered = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
+        scored = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
         for g in prange(plan.n_groups, schedule='dynamic'):
             part = partials + g * n_candidates
             for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
                 chunk = c * CHUNK_SIZE
                 n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
-                n_gathered = 0
+                n_scored = 0
                 for i in range(n_rows):
                     s = chunk + i
-                    for t in range(n_candidates):
-                        if quarter_sq_dists[t, nearest[s]] < closest_sq[s]:
-                            gathered[n_gathered] = s
-                            n_gathered = n_gathered + 1
-                            break
-                if n_gathered == 0:
+                    if reach[nearest[s]] < closest_sq[s]:
+                        scored[n_scored] = s
+                        n_scored = n_scored + 1
+                if n_scored == 0:
                     continue
-                if n_gathered == n_rows:
-                    block = &X[chunk, 0]
+                # Gathering rows costs about what a GEMM row costs: when most
+                # rows are scored, take the whole chunk as it lies.
+                whole_chunk = n_scored == n_rows
+                if whole_chunk:
+                    block_center_scores(&X[chunk, 0], n_rows, &candidates[0, 0],
+                                        &candidate_sq_norms[0], n_candidates,
+                                        n_features, scores)
                 else:
-                    for i in range(n_gathered):
-                        memcpy(rows + i * n_features, &X[gathered[i], 0],
-                               n_features * sizeof(floating))
-                    block = rows
-                block_center_scores(block, n_gathered, &candidates[0, 0],
-                                    &candidate_sq_norms[0], n_candidates, n_features,
-                                    scores)
-                for i in range(n_gathered):
-                    s = gathered[i]
+                    gather_rows(&X[0, 0], scored, n_scored, n_features, rows)
+                    block_center_scores(rows, n_scored, &candidates[0, 0],
+                                        &candidate_sq_norms[0], n_candidates,
+                                        n_features, scores)
+                for i in range(n_scored):
+                    s = scored[i]
+                    score_row = scores + (s - chunk if whole_chunk else i) * n_candidates
                     closest = closest_sq[s]
-                    center = nearest[s]
                     for t in range(n_candidates):
-                        if quarter_sq_dists[t, center] >= closest:
-                            continue
-                        d_sq = scores[i * n_candidates + t] + x_sq_norms[s]
+                        d_sq = score_row[t] + x_sq_norms[s]
                         if d_sq < 0:
                             d_sq = 0
                         candidate_sq[t, s] = d_sq
@@ -115,7 +116,7 @@ def score_candidates(
                             part[t] = part[t] + sample_weight[s] * (closest - d_sq)
         free(rows)
         free(scores)
-        free(gathered)
+        free(scored)
 
     sum_partials_in_order(partials, plan.n_groups, n_candidates, n_candidates,
                           &gains[0], n_threads)
@@ -124,7 +125,7 @@ def score_candidates(
 
 def add_center(
     const floating[::1] sample_weight,
-    const floating[::1] quarter_sq_dists,
+    const floating[::1] reach,
     const floating[::1] candidate_sq,
     int center_index,
     floating[::1] closest_sq,
@@ -132,15 +133,16 @@ def add_center(
     double[::1] chunk_potential,
     int n_threads,
 ):
-    """Make the scored candidate a center: update D^2 and the potential.
+    """Make a scored candidate a center: update D^2 and the potential.
 
-    Skips exactly the samples that score_candidates skipped for it.
+    Reads candidate_sq only for the samples that score_candidates scored, by
+    the same test on the same reach.
 
     Parameters
     ----------
     sample_weight : (n_samples,)                # IN
-    quarter_sq_dists : (n_chosen,)              # IN  d(candidate, chosen)^2 / 4
-    candidate_sq : (n_samples,)                 # IN  from score_candidates
+    reach : (n_chosen,)                         # IN  as given to score_candidates
+    candidate_sq : (n_samples,)                 # IN  the candidate's row of it
     center_index : int                          # IN  index of the new center
     closest_sq : (n_samples,)                   # INOUT
     nearest : (n_samples,)                      # INOUT
@@ -159,12 +161,13 @@ def add_center(
     cdef double total
     cdef floating closest
 
-    for chunk in prange(n_chunks, nogil=True, num_threads=n_threads,
+    for chunk in prange(n_chunks, nogil=True,
+                        num_threads=team_size(n_threads, n_chunks),
                         schedule='static'):
         total = 0.0
         for s in range(chunk * CHUNK_SIZE, min((chunk + 1) * CHUNK_SIZE, n_samples)):
             closest = closest_sq[s]
-            if quarter_sq_dists[nearest[s]] < closest and candidate_sq[s] < closest:
+            if reach[nearest[s]] < closest and candidate_sq[s] < closest:
                 closest = candidate_sq[s]
                 closest_sq[s] = closest
                 nearest[s] = center_index

@@ -45,6 +45,15 @@ cdef inline ChunkPlan plan_chunks(Py_ssize_t n_samples,
     return plan
 
 
+cdef inline int team_size(int n_threads, Py_ssize_t n_tasks) noexcept nogil:
+    """Threads worth starting for n_tasks independent tasks.
+
+    A team larger than its work only waits at barriers, which costs most
+    when the cores are shared with other processes.
+    """
+    return <int> max(1, min(<Py_ssize_t> n_threads, n_tasks))
+
+
 cdef inline Py_ssize_t group_start(ChunkPlan plan, Py_ssize_t group) noexcept nogil:
     """First sample of a reduction group."""
     return min(group * plan.chunks_per_group * CHUNK_SIZE, plan.n_samples)
@@ -86,6 +95,9 @@ cdef inline void sum_partials_in_order(
     """out[j] = sum of partials[:, j], added in group order for every j < size."""
     cdef Py_ssize_t g, j
     cdef double total
+    # Below about a million additions a parallel region costs more than it saves.
+    if n_groups * size < (1 << 20):
+        n_threads = 1
     for j in prange(size, num_threads=n_threads, schedule='static'):
         total = 0.0
         for g in range(n_groups):

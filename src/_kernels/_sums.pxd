@@ -6,7 +6,7 @@ from cython cimport floating
 
 from libc.stdlib cimport malloc, free
 
-from ._reduce cimport ChunkPlan, sum_partials_in_order
+from _reduce cimport ChunkPlan, sum_partials_in_order
 
 
 cdef inline Py_ssize_t cluster_partial_size(Py_ssize_t n_clusters,
