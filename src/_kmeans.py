@@ -36,6 +36,7 @@ from ._validation import (
 # Rows per dense block when sparse input is read a block at a time.
 _SPARSE_BLOCK_ROWS = 4096
 _CHUNK_SIZE = 256  # must match CHUNK_SIZE in _kernels/_reduce.pxd
+_CENTER_BLOCK = 8  # must match TURBOCLUSTER_CENTER_BLOCK in _kernels/_simd.h
 
 
 ###############################################################################
@@ -153,6 +154,15 @@ def kmeans_plusplus(
         )
 
 
+def _padded_t(centers):
+    """Centers transposed, zero-padded to whole blocks of _CENTER_BLOCK columns."""
+    n_centers, n_features = centers.shape
+    n_padded = -(-n_centers // _CENTER_BLOCK) * _CENTER_BLOCK
+    out = np.zeros((n_features, n_padded), dtype=centers.dtype)
+    out[:, :n_centers] = centers.T
+    return out
+
+
 def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
                             n_local_trials, n_threads):
     """k-means++ on validated, dense, C-contiguous X; returns centers, indices."""
@@ -179,7 +189,7 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     # With D = inf nothing is skipped: this fills candidate_sq[0] with the
     # squared distances to the first center.
     no_reach = np.zeros(1, dtype=dtype)
-    _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, centers[:1],
+    _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, _padded_t(centers[:1]),
                                _sq_norms(centers[:1]), no_reach, closest_sq, nearest,
                                candidate_sq[:1], gains[:1], n_threads)
     potential = _kmeanspp.add_center(sample_weight, no_reach, candidate_sq[0], 0,
@@ -194,7 +204,7 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
         # its D^2 exceeds reach[j] = min over candidates of d(candidate, c_j)^2 / 4.
         reach = (cdist(candidates, centers[:c], "sqeuclidean").min(axis=0) / 4)
         reach = reach.astype(dtype)
-        _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, candidates,
+        _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, _padded_t(candidates),
                                    _sq_norms(candidates), reach, closest_sq, nearest,
                                    candidate_sq, gains, n_threads)
         best = int(np.argmax(gains))
@@ -229,6 +239,9 @@ def _update_centers(X, sample_weight, centers, sums, weight_in_clusters, labels,
     if empty.size:
         sq_dist = np.empty(X.shape[0], dtype=dtype)
         _assign.assigned_sq_distances(X, centers, labels, sq_dist, n_threads)
+        # A zero-weight sample would leave the cluster empty (and steal the
+        # move from a sample that counts): take those last.
+        sq_dist[sample_weight == 0] = -1
         far = np.argpartition(sq_dist, -empty.size)[-empty.size:]
         far = far[np.lexsort((far, -sq_dist[far]))]
         for cluster, sample in zip(empty, far):

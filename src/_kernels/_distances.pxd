@@ -84,3 +84,32 @@ cdef inline void gather_rows(
     for i in range(n_rows):
         for f in range(n_features):
             out[i * n_features + f] = X[indices[i] * n_features + f]
+
+
+cdef extern from "_simd.h" nogil:
+    enum: CENTER_BLOCK "TURBOCLUSTER_CENTER_BLOCK"
+    void rows_dots_f "turbocluster_rows_dots_f"(
+        const float* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
+        const float* centers_t, Py_ssize_t n_padded, Py_ssize_t n_features,
+        float* out)
+    void rows_dots_d "turbocluster_rows_dots_d"(
+        const double* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
+        const double* centers_t, Py_ssize_t n_padded, Py_ssize_t n_features,
+        double* out)
+
+
+cdef inline void rows_dots(
+    const floating* X,            # IN (n_samples, n_features), row-major
+    const Py_ssize_t* rows,       # IN (n_rows,) indices into X
+    Py_ssize_t n_rows,
+    const floating* centers_t,    # IN (n_features, n_padded): centers transposed,
+                                  #    padded to a multiple of CENTER_BLOCK
+    Py_ssize_t n_padded,
+    Py_ssize_t n_features,
+    floating* out,                # OUT (n_rows, n_padded)
+) noexcept nogil:
+    """out[i, t] = <X[rows[i]], center t>, reading the rows where they lie."""
+    if floating is float:
+        rows_dots_f(X, rows, n_rows, centers_t, n_padded, n_features, out)
+    else:
+        rows_dots_d(X, rows, n_rows, centers_t, n_padded, n_features, out)

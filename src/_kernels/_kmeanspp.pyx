@@ -18,14 +18,14 @@ from _reduce cimport (
     CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from _distances cimport block_center_scores, gather_rows
+from _distances cimport rows_dots
 
 
 def score_candidates(
     const floating[:, ::1] X,
     const floating[::1] x_sq_norms,
     const floating[::1] sample_weight,
-    const floating[:, ::1] candidates,
+    const floating[:, ::1] candidates_t,
     const floating[::1] candidate_sq_norms,
     const floating[::1] reach,
     const floating[::1] closest_sq,
@@ -45,7 +45,9 @@ def score_candidates(
     X : (n_samples, n_features)                 # IN
     x_sq_norms : (n_samples,)                   # IN  squared norms of the samples
     sample_weight : (n_samples,)                # IN
-    candidates : (n_candidates, n_features)     # IN  candidate centers
+    candidates_t : (n_features, n_padded)       # IN  candidate centers, transposed,
+                                                #     zero-padded to a multiple of
+                                                #     CENTER_BLOCK columns
     candidate_sq_norms : (n_candidates,)        # IN
     reach : (n_chosen,)                         # IN  min over candidates of
                                                 #     d(candidate, chosen)^2 / 4
@@ -58,25 +60,23 @@ def score_candidates(
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t n_candidates = candidates.shape[0]
+    cdef Py_ssize_t n_candidates = candidate_sq_norms.shape[0]
+    cdef Py_ssize_t n_padded = candidates_t.shape[1]
     cdef ChunkPlan plan = plan_chunks(n_samples, n_candidates)
     cdef double* partials = alloc_partials(plan, n_candidates)
     cdef double* part
-    cdef floating* rows
     cdef floating* scores
     cdef Py_ssize_t* scored
     cdef const floating* block
     cdef const floating* score_row
     cdef Py_ssize_t g, c, chunk, n_rows, n_scored, i, f, s, t
     cdef floating d_sq, closest
-    cdef bint whole_chunk
 
     if partials == NULL:
         raise MemoryError()
 
     with nogil, parallel(num_threads=team_size(n_threads, plan.n_groups)):
-        rows = <floating*> malloc(CHUNK_SIZE * n_features * sizeof(floating))
-        scores = <floating*> malloc(CHUNK_SIZE * n_candidates * sizeof(floating))
+        scores = <floating*> malloc(CHUNK_SIZE * n_padded * sizeof(floating))
         scored = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
         for g in prange(plan.n_groups, schedule='dynamic'):
             part = partials + g * n_candidates
@@ -93,28 +93,19 @@ def score_candidates(
                     continue
                 # Gathering rows costs about what a GEMM row costs: when most
                 # rows are scored, take the whole chunk as it lies.
-                whole_chunk = n_scored == n_rows
-                if whole_chunk:
-                    block_center_scores(&X[chunk, 0], n_rows, &candidates[0, 0],
-                                        &candidate_sq_norms[0], n_candidates,
-                                        n_features, scores)
-                else:
-                    gather_rows(&X[0, 0], scored, n_scored, n_features, rows)
-                    block_center_scores(rows, n_scored, &candidates[0, 0],
-                                        &candidate_sq_norms[0], n_candidates,
-                                        n_features, scores)
+                rows_dots(&X[0, 0], scored, n_scored, &candidates_t[0, 0], n_padded,
+                          n_features, scores)
                 for i in range(n_scored):
                     s = scored[i]
-                    score_row = scores + (s - chunk if whole_chunk else i) * n_candidates
+                    score_row = scores + i * n_padded
                     closest = closest_sq[s]
                     for t in range(n_candidates):
-                        d_sq = score_row[t] + x_sq_norms[s]
+                        d_sq = x_sq_norms[s] + candidate_sq_norms[t] - 2 * score_row[t]
                         if d_sq < 0:
                             d_sq = 0
                         candidate_sq[t, s] = d_sq
                         if d_sq < closest:
                             part[t] = part[t] + sample_weight[s] * (closest - d_sq)
-        free(rows)
         free(scores)
         free(scored)
 
