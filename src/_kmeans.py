@@ -155,12 +155,15 @@ def kmeans_plusplus(
 
 
 def _padded_t(centers):
-    """Centers transposed, zero-padded to whole blocks of _CENTER_BLOCK columns."""
+    """Centers transposed and their squared norms, zero-padded to whole blocks
+    of _CENTER_BLOCK, as the candidate-scoring kernel reads them."""
     n_centers, n_features = centers.shape
     n_padded = -(-n_centers // _CENTER_BLOCK) * _CENTER_BLOCK
-    out = np.zeros((n_features, n_padded), dtype=centers.dtype)
-    out[:, :n_centers] = centers.T
-    return out
+    centers_t = np.zeros((n_features, n_padded), dtype=centers.dtype)
+    centers_t[:, :n_centers] = centers.T
+    sq_norms = np.zeros(n_padded, dtype=centers.dtype)
+    sq_norms[:n_centers] = _sq_norms(centers)
+    return centers_t, sq_norms
 
 
 def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
@@ -189,9 +192,9 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     # With D = inf nothing is skipped: this fills candidate_sq[0] with the
     # squared distances to the first center.
     no_reach = np.zeros(1, dtype=dtype)
-    _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, _padded_t(centers[:1]),
-                               _sq_norms(centers[:1]), no_reach, closest_sq, nearest,
-                               candidate_sq[:1], gains[:1], n_threads)
+    _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, *_padded_t(centers[:1]),
+                               no_reach, closest_sq, nearest, candidate_sq[:1],
+                               gains[:1], n_threads)
     potential = _kmeanspp.add_center(sample_weight, no_reach, candidate_sq[0], 0,
                                      closest_sq, nearest, chunk_potential, n_threads)
 
@@ -204,9 +207,9 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
         # its D^2 exceeds reach[j] = min over candidates of d(candidate, c_j)^2 / 4.
         reach = (cdist(candidates, centers[:c], "sqeuclidean").min(axis=0) / 4)
         reach = reach.astype(dtype)
-        _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, _padded_t(candidates),
-                                   _sq_norms(candidates), reach, closest_sq, nearest,
-                                   candidate_sq, gains, n_threads)
+        _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, *_padded_t(candidates),
+                                   reach, closest_sq, nearest, candidate_sq, gains,
+                                   n_threads)
         best = int(np.argmax(gains))
         potential = _kmeanspp.add_center(sample_weight, reach, candidate_sq[best], c,
                                          closest_sq, nearest, chunk_potential,

@@ -46,7 +46,8 @@ def is_array_like(value):
 def check_sample_weight(sample_weight, X, dtype):
     """Validated sample weights: a C-contiguous, non-negative array of dtype.
 
-    None gives ones; a scalar gives that value for every sample.
+    None gives ones; a scalar gives that value for every sample. Weights that
+    are all zero, negative or not finite raise ValueError, as in scikit-learn.
     """
     n_samples = X.shape[0]
     if sample_weight is None:

@@ -104,7 +104,7 @@ def labelled_inertia(
 
     for g in prange(plan.n_groups, nogil=True,
                     num_threads=team_size(n_threads, plan.n_groups),
-                    schedule='static'):
+                    schedule='dynamic'):
         for s in range(group_start(plan, g), group_stop(plan, g)):
             partials[g] = partials[g] + sample_weight[s] * sq_euclidean_acc(
                 &X[s, 0], &centers[labels[s], 0], n_features)
@@ -135,7 +135,7 @@ def assigned_sq_distances(
     cdef Py_ssize_t s
     for s in prange(X.shape[0], nogil=True,
                     num_threads=team_size(n_threads, X.shape[0] // CHUNK_SIZE),
-                    schedule='static'):
+                    schedule='dynamic', chunksize=CHUNK_SIZE):
         out[s] = sq_euclidean(&X[s, 0], &centers[labels[s], 0], n_features)
 
 
@@ -162,7 +162,7 @@ def center_distances(
     cdef Py_ssize_t s, j
     for s in prange(X.shape[0], nogil=True,
                     num_threads=team_size(n_threads, X.shape[0] // CHUNK_SIZE),
-                    schedule='static'):
+                    schedule='dynamic', chunksize=CHUNK_SIZE):
         for j in range(n_clusters):
             out[s, j] = <floating> sqrt(
                 sq_euclidean_acc(&X[s, 0], &centers[j, 0], n_features))

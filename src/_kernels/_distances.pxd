@@ -88,28 +88,46 @@ cdef inline void gather_rows(
 
 cdef extern from "_simd.h" nogil:
     enum: CENTER_BLOCK "TURBOCLUSTER_CENTER_BLOCK"
-    void rows_dots_f "turbocluster_rows_dots_f"(
+    void score_rows_f "turbocluster_score_rows_f"(
         const float* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
-        const float* centers_t, Py_ssize_t n_padded, Py_ssize_t n_features,
-        float* out)
-    void rows_dots_d "turbocluster_rows_dots_d"(
+        Py_ssize_t n_features, const float* x_sq_norms, const float* weights,
+        const float* closest_sq, const float* centers_t,
+        const float* center_sq_norms, Py_ssize_t n_centers, Py_ssize_t n_padded,
+        float* out_sq, Py_ssize_t out_stride, double* gains)
+    void score_rows_d "turbocluster_score_rows_d"(
         const double* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
-        const double* centers_t, Py_ssize_t n_padded, Py_ssize_t n_features,
-        double* out)
+        Py_ssize_t n_features, const double* x_sq_norms, const double* weights,
+        const double* closest_sq, const double* centers_t,
+        const double* center_sq_norms, Py_ssize_t n_centers, Py_ssize_t n_padded,
+        double* out_sq, Py_ssize_t out_stride, double* gains)
 
 
-cdef inline void rows_dots(
+cdef inline void score_rows(
     const floating* X,            # IN (n_samples, n_features), row-major
     const Py_ssize_t* rows,       # IN (n_rows,) indices into X
     Py_ssize_t n_rows,
-    const floating* centers_t,    # IN (n_features, n_padded): centers transposed,
-                                  #    padded to a multiple of CENTER_BLOCK
-    Py_ssize_t n_padded,
     Py_ssize_t n_features,
-    floating* out,                # OUT (n_rows, n_padded)
+    const floating* x_sq_norms,   # IN (n_samples,)
+    const floating* weights,      # IN (n_samples,)
+    const floating* closest_sq,   # IN (n_samples,)
+    const floating* centers_t,    # IN (n_features, n_padded): transposed, zero-padded
+    const floating* center_sq_norms,  # IN (n_padded,) zero-padded
+    Py_ssize_t n_centers,
+    Py_ssize_t n_padded,
+    floating* out_sq,             # OUT (n_centers, out_stride): written at the rows
+    Py_ssize_t out_stride,
+    double* gains,                # INOUT (n_padded,)
 ) noexcept nogil:
-    """out[i, t] = <X[rows[i]], center t>, reading the rows where they lie."""
+    """Squared distances of the rows to the centers, and the centers' gains.
+
+    out_sq[t, s] = d(x_s, c_t)^2 and gains[t] += w_s max(closest_sq[s] - that, 0)
+    for s in rows: see _simd.h.
+    """
     if floating is float:
-        rows_dots_f(X, rows, n_rows, centers_t, n_padded, n_features, out)
+        score_rows_f(X, rows, n_rows, n_features, x_sq_norms, weights, closest_sq,
+                     centers_t, center_sq_norms, n_centers, n_padded, out_sq,
+                     out_stride, gains)
     else:
-        rows_dots_d(X, rows, n_rows, centers_t, n_padded, n_features, out)
+        score_rows_d(X, rows, n_rows, n_features, x_sq_norms, weights, closest_sq,
+                     centers_t, center_sq_norms, n_centers, n_padded, out_sq,
+                     out_stride, gains)

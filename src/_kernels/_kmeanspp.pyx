@@ -18,7 +18,7 @@ from _reduce cimport (
     CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from _distances cimport rows_dots
+from _distances cimport score_rows
 
 
 def score_candidates(
@@ -37,8 +37,8 @@ def score_candidates(
     """How much each candidate would lower the potential sum(w * D^2).
 
     A sample is scored only if some candidate may bring it closer:
-    reach[nearest] < D^2. The rows of a chunk that are scored get their
-    distances to all candidates by one GEMM.
+    reach[nearest] < D^2. The scored rows of a chunk are read where they lie
+    (no copy) by a register-blocked loop, see _simd.h.
 
     Parameters
     ----------
@@ -48,7 +48,7 @@ def score_candidates(
     candidates_t : (n_features, n_padded)       # IN  candidate centers, transposed,
                                                 #     zero-padded to a multiple of
                                                 #     CENTER_BLOCK columns
-    candidate_sq_norms : (n_candidates,)        # IN
+    candidate_sq_norms : (n_padded,)            # IN  zero-padded
     reach : (n_chosen,)                         # IN  min over candidates of
                                                 #     d(candidate, chosen)^2 / 4
     closest_sq : (n_samples,)                   # IN  D^2 to the nearest chosen center
@@ -60,26 +60,21 @@ def score_candidates(
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t n_candidates = candidate_sq_norms.shape[0]
+    cdef Py_ssize_t n_candidates = gains.shape[0]
     cdef Py_ssize_t n_padded = candidates_t.shape[1]
-    cdef ChunkPlan plan = plan_chunks(n_samples, n_candidates)
-    cdef double* partials = alloc_partials(plan, n_candidates)
+    cdef ChunkPlan plan = plan_chunks(n_samples, n_padded)
+    cdef double* partials = alloc_partials(plan, n_padded)
     cdef double* part
-    cdef floating* scores
     cdef Py_ssize_t* scored
-    cdef const floating* block
-    cdef const floating* score_row
-    cdef Py_ssize_t g, c, chunk, n_rows, n_scored, i, f, s, t
-    cdef floating d_sq, closest
+    cdef Py_ssize_t g, c, chunk, n_rows, n_scored, i, s
 
     if partials == NULL:
         raise MemoryError()
 
     with nogil, parallel(num_threads=team_size(n_threads, plan.n_groups)):
-        scores = <floating*> malloc(CHUNK_SIZE * n_padded * sizeof(floating))
         scored = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
         for g in prange(plan.n_groups, schedule='dynamic'):
-            part = partials + g * n_candidates
+            part = partials + g * n_padded
             for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
                 chunk = c * CHUNK_SIZE
                 n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
@@ -91,25 +86,13 @@ def score_candidates(
                         n_scored = n_scored + 1
                 if n_scored == 0:
                     continue
-                # Gathering rows costs about what a GEMM row costs: when most
-                # rows are scored, take the whole chunk as it lies.
-                rows_dots(&X[0, 0], scored, n_scored, &candidates_t[0, 0], n_padded,
-                          n_features, scores)
-                for i in range(n_scored):
-                    s = scored[i]
-                    score_row = scores + i * n_padded
-                    closest = closest_sq[s]
-                    for t in range(n_candidates):
-                        d_sq = x_sq_norms[s] + candidate_sq_norms[t] - 2 * score_row[t]
-                        if d_sq < 0:
-                            d_sq = 0
-                        candidate_sq[t, s] = d_sq
-                        if d_sq < closest:
-                            part[t] = part[t] + sample_weight[s] * (closest - d_sq)
-        free(scores)
+                score_rows(&X[0, 0], scored, n_scored, n_features, &x_sq_norms[0],
+                           &sample_weight[0], &closest_sq[0], &candidates_t[0, 0],
+                           &candidate_sq_norms[0], n_candidates, n_padded,
+                           &candidate_sq[0, 0], n_samples, part)
         free(scored)
 
-    sum_partials_in_order(partials, plan.n_groups, n_candidates, n_candidates,
+    sum_partials_in_order(partials, plan.n_groups, n_padded, n_candidates,
                           &gains[0], n_threads)
     free(partials)
 
@@ -154,7 +137,7 @@ def add_center(
 
     for chunk in prange(n_chunks, nogil=True,
                         num_threads=team_size(n_threads, n_chunks),
-                        schedule='static'):
+                        schedule='dynamic', chunksize=8):
         total = 0.0
         for s in range(chunk * CHUNK_SIZE, min((chunk + 1) * CHUNK_SIZE, n_samples)):
             closest = closest_sq[s]

@@ -1,8 +1,8 @@
-/* Dot products of scattered rows with a few centers: the arithmetic of the
- * k-means++ candidate scores. BLAS packs both operands on every call, which
- * costs more than the product when there are only a handful of centers; this
- * register-blocked loop (4 rows x 8 centers of independent accumulators)
- * reads each row in place instead.
+/* Squared distances from scattered rows to a few centers, and what the
+ * centers would gain: the arithmetic of the k-means++ candidate scores. BLAS
+ * packs both operands on every call, which costs more than the product when
+ * there are only a handful of centers; this register-blocked loop (4 rows x
+ * 8 centers of independent accumulators) reads each row in place instead.
  *
  * GCC on x86-64 Linux compiles it twice -- for x86-64-v3 (AVX2, FMA) and for
  * the baseline -- and the loader picks the clone that suits the CPU.
@@ -27,7 +27,7 @@
 
 /* Scattered rows defeat the hardware prefetcher, but their indices are known
  * in advance: ask for a row's cache lines a few blocks before it is read. */
-#define TURBOCLUSTER_ROWS_AHEAD 8
+#define TURBOCLUSTER_ROWS_AHEAD 16
 #define TURBOCLUSTER_PREFETCH_ROW(row, n_bytes)                                 \
     do {                                                                        \
         const char *start_ = (const char *) (row);                              \
@@ -39,40 +39,56 @@
  * registers in double precision (4 in single), out of 16. */
 #define TURBOCLUSTER_CENTER_BLOCK 8
 
+/* For the rows rows[0:n_rows] of X and the centers of a block, given
+ * transposed and zero-padded (centers_t[f * n_padded + t], n_padded a
+ * multiple of TURBOCLUSTER_CENTER_BLOCK, center_sq_norms padded alike):
+ *
+ *   d2 = max(|x|^2 + |c_t|^2 - 2 <x, c_t>, 0)       squared distance
+ *   out_sq[t * out_stride + rows[i]] = d2            for t < n_centers
+ *   gains[t] += w * max(closest_sq - d2, 0)          for every t < n_padded
+ *
+ * with |x|^2, w and closest_sq read at rows[i]. Four rows at a time, each
+ * with V vectors of accumulators covering a block of centers. */
 #if defined(__GNUC__)
 /* 32-byte vectors: one AVX register, two SSE registers in the baseline clone.
  * Loads go through memcpy, which compiles to unaligned vector loads. */
 #define TURBOCLUSTER_VEC(TYPE) TYPE __attribute__((vector_size(32)))
 #define TURBOCLUSTER_LOAD(dst, src) __builtin_memcpy(&(dst), (src), sizeof(dst))
-#define TURBOCLUSTER_STORE(dst, src) __builtin_memcpy((dst), &(src), sizeof(src))
+/* max(v, 0) lane by lane: a comparison gives an all-ones or all-zeros
+ * integer mask per lane, and ANDing the lane's bits with it keeps v or 0. */
+#define TURBOCLUSTER_POSITIVE_PART(v, zero)                                     \
+    ((__typeof__(v)) ((__typeof__((v) > (zero))) (v) & ((v) > (zero))))
 
-/* out[i * n_padded + t] = <X[rows[i]], center t>, for centers given
- * transposed and padded: centers_t[f * n_padded + t], n_padded a multiple
- * of TURBOCLUSTER_CENTER_BLOCK. Four rows at a time, each with V vectors of
- * accumulators covering a block of centers. */
-#define TURBOCLUSTER_ROWS_DOTS(NAME, TYPE)                                      \
+#define TURBOCLUSTER_SCORE_ROWS(NAME, TYPE)                                     \
     typedef TURBOCLUSTER_VEC(TYPE) NAME##_vec;                                  \
     TURBOCLUSTER_DISPATCH static void NAME(                                     \
         const TYPE *X, const ptrdiff_t *rows, ptrdiff_t n_rows,                 \
-        const TYPE *centers_t, ptrdiff_t n_padded, ptrdiff_t n_features,        \
-        TYPE *out)                                                              \
+        ptrdiff_t n_features, const TYPE *x_sq_norms, const TYPE *weights,      \
+        const TYPE *closest_sq, const TYPE *centers_t,                          \
+        const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
+        TYPE *out_sq, ptrdiff_t out_stride, double *gains)                      \
     {                                                                           \
         enum { L = 32 / sizeof(TYPE), V = TURBOCLUSTER_CENTER_BLOCK / L };      \
         const ptrdiff_t row_bytes = n_features * (ptrdiff_t) sizeof(TYPE);      \
-        ptrdiff_t i = 0;                                                        \
-        for (; i < n_rows; i += 4) {                                            \
-            const int n_block = n_rows - i < 4 ? (int) (n_rows - i) : 4;        \
-            const TYPE *x[4];                                                   \
-            for (int r = 0; r < 4; r++)                                         \
-                x[r] = X + rows[i + (r < n_block ? r : 0)] * n_features;        \
-            for (ptrdiff_t p = i + TURBOCLUSTER_ROWS_AHEAD;                     \
-                 p < i + TURBOCLUSTER_ROWS_AHEAD + 4 && p < n_rows; p++)        \
-                TURBOCLUSTER_PREFETCH_ROW(X + rows[p] * n_features, row_bytes); \
-            for (ptrdiff_t t0 = 0; t0 < n_padded; t0 += TURBOCLUSTER_CENTER_BLOCK) { \
+        const NAME##_vec zero = {0};                                            \
+        for (ptrdiff_t t0 = 0; t0 < n_padded; t0 += TURBOCLUSTER_CENTER_BLOCK) { \
+            NAME##_vec norms[V], gain[V];                                       \
+            for (int v = 0; v < V; v++) {                                       \
+                TURBOCLUSTER_LOAD(norms[v], center_sq_norms + t0 + v * L);      \
+                gain[v] = zero;                                                 \
+            }                                                                   \
+            for (ptrdiff_t i = 0; i < n_rows; i += 4) {                         \
+                const int n_block = n_rows - i < 4 ? (int) (n_rows - i) : 4;    \
+                const TYPE *x[4];                                               \
+                for (int r = 0; r < 4; r++)                                     \
+                    x[r] = X + rows[i + (r < n_block ? r : 0)] * n_features;    \
+                for (ptrdiff_t p = i + TURBOCLUSTER_ROWS_AHEAD;                 \
+                     p < i + TURBOCLUSTER_ROWS_AHEAD + 4 && p < n_rows; p++)    \
+                    TURBOCLUSTER_PREFETCH_ROW(X + rows[p] * n_features, row_bytes); \
                 NAME##_vec acc[4][V];                                           \
                 for (int r = 0; r < 4; r++)                                     \
                     for (int v = 0; v < V; v++)                                 \
-                        acc[r][v] = (NAME##_vec) {0};                           \
+                        acc[r][v] = zero;                                       \
                 for (ptrdiff_t f = 0; f < n_features; f++) {                    \
                     NAME##_vec c[V];                                            \
                     for (int v = 0; v < V; v++)                                 \
@@ -83,32 +99,57 @@
                             acc[r][v] += xs * c[v];                             \
                     }                                                           \
                 }                                                               \
-                for (int r = 0; r < n_block; r++)                               \
-                    for (int v = 0; v < V; v++)                                 \
-                        TURBOCLUSTER_STORE(out + (i + r) * n_padded + t0 + v * L, acc[r][v]); \
+                for (int r = 0; r < n_block; r++) {                             \
+                    const ptrdiff_t s = rows[i + r];                            \
+                    const TYPE closest = closest_sq[s], w = weights[s];         \
+                    for (int v = 0; v < V; v++) {                               \
+                        NAME##_vec d2 = x_sq_norms[s] + norms[v] - 2 * acc[r][v]; \
+                        d2 = TURBOCLUSTER_POSITIVE_PART(d2, zero);              \
+                        NAME##_vec better = closest - d2;                       \
+                        gain[v] += w * TURBOCLUSTER_POSITIVE_PART(better, zero); \
+                        for (int k = 0; k < L; k++) {                           \
+                            const ptrdiff_t t = t0 + v * L + k;                 \
+                            if (t < n_centers)                                  \
+                                out_sq[t * out_stride + s] = d2[k];             \
+                        }                                                       \
+                    }                                                           \
+                }                                                               \
             }                                                                   \
+            for (int v = 0; v < V; v++)                                         \
+                for (int k = 0; k < L; k++)                                     \
+                    gains[t0 + v * L + k] += gain[v][k];                        \
         }                                                                       \
     }
 
 #else
-#define TURBOCLUSTER_ROWS_DOTS(NAME, TYPE)                                      \
+#define TURBOCLUSTER_SCORE_ROWS(NAME, TYPE)                                     \
     static void NAME(                                                           \
         const TYPE *X, const ptrdiff_t *rows, ptrdiff_t n_rows,                 \
-        const TYPE *centers_t, ptrdiff_t n_padded, ptrdiff_t n_features,        \
-        TYPE *out)                                                              \
+        ptrdiff_t n_features, const TYPE *x_sq_norms, const TYPE *weights,      \
+        const TYPE *closest_sq, const TYPE *centers_t,                          \
+        const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
+        TYPE *out_sq, ptrdiff_t out_stride, double *gains)                      \
     {                                                                           \
-        for (ptrdiff_t i = 0; i < n_rows; i++) {                                \
-            const TYPE *x = X + rows[i] * n_features;                           \
-            for (ptrdiff_t t = 0; t < n_padded; t++)                            \
-                out[i * n_padded + t] = 0;                                      \
-            for (ptrdiff_t f = 0; f < n_features; f++)                          \
-                for (ptrdiff_t t = 0; t < n_padded; t++)                        \
-                    out[i * n_padded + t] += x[f] * centers_t[f * n_padded + t]; \
+        for (ptrdiff_t t = 0; t < n_centers; t++) {                             \
+            TYPE gain = 0;                                                      \
+            for (ptrdiff_t i = 0; i < n_rows; i++) {                            \
+                const ptrdiff_t s = rows[i];                                    \
+                const TYPE *x = X + s * n_features;                             \
+                TYPE dot = 0;                                                   \
+                for (ptrdiff_t f = 0; f < n_features; f++)                      \
+                    dot += x[f] * centers_t[f * n_padded + t];                  \
+                TYPE d2 = x_sq_norms[s] + center_sq_norms[t] - 2 * dot;         \
+                d2 = d2 > 0 ? d2 : 0;                                           \
+                out_sq[t * out_stride + s] = d2;                                \
+                if (d2 < closest_sq[s])                                         \
+                    gain += weights[s] * (closest_sq[s] - d2);                  \
+            }                                                                   \
+            gains[t] += gain;                                                   \
         }                                                                       \
     }
 #endif
 
-TURBOCLUSTER_ROWS_DOTS(turbocluster_rows_dots_f, float)
-TURBOCLUSTER_ROWS_DOTS(turbocluster_rows_dots_d, double)
+TURBOCLUSTER_SCORE_ROWS(turbocluster_score_rows_f, float)
+TURBOCLUSTER_SCORE_ROWS(turbocluster_score_rows_d, double)
 
 #endif
