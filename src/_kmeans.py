@@ -179,41 +179,47 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     indices = np.full(n_clusters, -1, dtype=np.intp)
 
     x_sq_norms = _sq_norms(X)
+    n_chunks = -(-n_samples // _CHUNK_SIZE)
     closest_sq = np.full(n_samples, np.inf, dtype=dtype)
     nearest = np.zeros(n_samples, dtype=np.int32)
     candidate_sq = np.empty((n_local_trials, n_samples), dtype=dtype)
+    chunk_potential = np.empty((n_local_trials, n_chunks), dtype=np.float64)
     gains = np.empty(n_local_trials, dtype=np.float64)
-    chunk_potential = np.empty(-(-n_samples // _CHUNK_SIZE), dtype=np.float64)
     candidate_ids = np.empty(n_local_trials, dtype=np.int32)
 
     first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
     centers[0] = X[first]
     indices[0] = first
-    # With D = inf nothing is skipped: this fills candidate_sq[0] with the
-    # squared distances to the first center.
+    # Score the first center as the only candidate: with D = inf, every sample
+    # is scored, which fills candidate_sq[0] with the distances to it.
     no_reach = np.zeros(1, dtype=dtype)
     _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, *_padded_t(centers[:1]),
-                               no_reach, closest_sq, nearest, candidate_sq[:1],
-                               gains[:1], n_threads)
-    potential = _kmeanspp.add_center(sample_weight, no_reach, candidate_sq[0], 0,
-                                     closest_sq, nearest, chunk_potential, n_threads)
+                               no_reach, no_reach, closest_sq, -1, closest_sq, nearest,
+                               candidate_sq[:1], chunk_potential[:1], gains[:1],
+                               n_threads)
+    closest_sq[:] = candidate_sq[0]
+    weighted = sample_weight * closest_sq.astype(np.float64)
+    chunk_potential[0] = np.add.reduceat(weighted, np.arange(0, n_samples, _CHUNK_SIZE))
+    best, last_index, last_reach, last_sq = 0, -1, no_reach, closest_sq
 
     for c in range(1, n_clusters):
+        potential = float(np.sum(chunk_potential[best]))
         thresholds = random_state.uniform(size=n_local_trials) * potential
-        _kmeanspp.draw_candidates(thresholds, chunk_potential, sample_weight,
-                                  closest_sq, candidate_ids)
+        _kmeanspp.draw_candidates(thresholds, chunk_potential[best], sample_weight,
+                                  closest_sq, nearest, last_reach, last_sq,
+                                  candidate_ids)
         candidates = X[candidate_ids]
         # A sample nearest to center j can get closer to some candidate only if
         # its D^2 exceeds reach[j] = min over candidates of d(candidate, c_j)^2 / 4.
         reach = (cdist(candidates, centers[:c], "sqeuclidean").min(axis=0) / 4)
         reach = reach.astype(dtype)
+        # This pass also makes the last step's best candidate a center.
         _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, *_padded_t(candidates),
-                                   reach, closest_sq, nearest, candidate_sq, gains,
+                                   reach, last_reach, last_sq, last_index, closest_sq,
+                                   nearest, candidate_sq, chunk_potential, gains,
                                    n_threads)
         best = int(np.argmax(gains))
-        potential = _kmeanspp.add_center(sample_weight, reach, candidate_sq[best], c,
-                                         closest_sq, nearest, chunk_potential,
-                                         n_threads)
+        last_index, last_reach, last_sq = c, reach, candidate_sq[best]
         centers[c] = candidates[best]
         indices[c] = candidate_ids[best]
 
