@@ -180,8 +180,7 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
 
     x_sq_norms = _sq_norms(X)
     n_chunks = -(-n_samples // _CHUNK_SIZE)
-    closest_sq = np.full(n_samples, np.inf, dtype=dtype)
-    nearest = np.zeros(n_samples, dtype=np.int32)
+    closest_sq = np.empty(n_samples, dtype=dtype)
     candidate_sq = np.empty((n_local_trials, n_samples), dtype=dtype)
     chunk_potential = np.empty((n_local_trials, n_chunks), dtype=np.float64)
     gains = np.empty(n_local_trials, dtype=np.float64)
@@ -190,17 +189,13 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
     centers[0] = X[first]
     indices[0] = first
-    # Score the first center as the only candidate: with D = inf, every sample
-    # is scored, which fills candidate_sq[0] with the distances to it.
-    no_reach = np.zeros(1, dtype=dtype)
-    _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, *_padded_t(centers[:1]),
-                               no_reach, no_reach, closest_sq, -1, closest_sq, nearest,
-                               candidate_sq[:1], chunk_potential[:1], gains[:1],
-                               n_threads)
-    closest_sq[:] = candidate_sq[0]
+    # D^2 to the first center, from differences; nothing is pending yet, which
+    # the kernels read as "last_sq never below D^2" (last_sq = D^2 itself).
+    nearest = np.zeros(n_samples, dtype=np.int32)
+    _assign.assigned_sq_distances(X, centers[:1], nearest, closest_sq, n_threads)
     weighted = sample_weight * closest_sq.astype(np.float64)
     chunk_potential[0] = np.add.reduceat(weighted, np.arange(0, n_samples, _CHUNK_SIZE))
-    best, last_index, last_reach, last_sq = 0, -1, no_reach, closest_sq
+    best, last_index, last_reach, last_sq = 0, -1, np.zeros(1, dtype=dtype), closest_sq
 
     for c in range(1, n_clusters):
         potential = float(np.sum(chunk_potential[best]))

@@ -30,7 +30,7 @@ from _reduce cimport (
     CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_first_chunk,
     group_end_chunk, alloc_partials,
 )
-from _distances cimport block_center_scores, sq_euclidean, sq_norm
+from _distances cimport block_center_scores, gather_rows, sq_euclidean, sq_norm
 from _sums cimport (
     add_to_cluster, count_changed, cluster_partial_size, finish_cluster_sums,
 )
@@ -93,7 +93,7 @@ def lloyd_iter(
     cdef const floating* block
     cdef const floating* score_row
     cdef double* part
-    cdef Py_ssize_t g, c, chunk, n_rows, n_pending, i, j, f, s, label, runner_up
+    cdef Py_ssize_t g, c, chunk, n_rows, n_pending, i, j, s, label, runner_up
     cdef double u, bound, x_sq, best, next_best, dist
     cdef long n_changed
 
@@ -137,9 +137,7 @@ def lloyd_iter(
                     if n_pending == n_rows:
                         block = &X[chunk, 0]
                     else:
-                        for i in range(n_pending):
-                            for f in range(n_features):
-                                rows[i * n_features + f] = X[pending[i], f]
+                        gather_rows(&X[0, 0], pending, n_pending, n_features, rows)
                         block = rows
                     block_center_scores(block, n_pending, &centers[0, 0],
                                         &center_sq_norms[0], n_clusters, n_features,
