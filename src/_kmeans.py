@@ -181,7 +181,8 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     x_sq_norms = _sq_norms(X)
     n_chunks = -(-n_samples // _CHUNK_SIZE)
     closest_sq = np.empty(n_samples, dtype=dtype)
-    candidate_sq = np.empty((n_local_trials, n_samples), dtype=dtype)
+    n_padded = -(-n_local_trials // _CENTER_BLOCK) * _CENTER_BLOCK
+    candidate_sq = np.empty((n_samples, n_padded), dtype=dtype)
     chunk_potential = np.empty((n_local_trials, n_chunks), dtype=np.float64)
     gains = np.empty(n_local_trials, dtype=np.float64)
     candidate_ids = np.empty(n_local_trials, dtype=np.int32)
@@ -214,7 +215,7 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
                                    nearest, candidate_sq, chunk_potential, gains,
                                    n_threads)
         best = int(np.argmax(gains))
-        last_index, last_reach, last_sq = c, reach, candidate_sq[best]
+        last_index, last_reach, last_sq = c, reach, candidate_sq[:, best]
         centers[c] = candidates[best]
         indices[c] = candidate_ids[best]
 

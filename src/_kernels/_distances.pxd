@@ -93,13 +93,13 @@ cdef extern from "_simd.h" nogil:
         Py_ssize_t n_features, const float* x_sq_norms, const float* weights,
         const float* closest_sq, const float* centers_t,
         const float* center_sq_norms, Py_ssize_t n_centers, Py_ssize_t n_padded,
-        float* out_sq, Py_ssize_t out_stride, double* gains)
+        float* out_sq, double* gains)
     void score_rows_d "turbocluster_score_rows_d"(
         const double* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
         Py_ssize_t n_features, const double* x_sq_norms, const double* weights,
         const double* closest_sq, const double* centers_t,
         const double* center_sq_norms, Py_ssize_t n_centers, Py_ssize_t n_padded,
-        double* out_sq, Py_ssize_t out_stride, double* gains)
+        double* out_sq, double* gains)
 
 
 cdef inline void score_rows(
@@ -114,20 +114,17 @@ cdef inline void score_rows(
     const floating* center_sq_norms,  # IN (n_padded,) zero-padded
     Py_ssize_t n_centers,
     Py_ssize_t n_padded,
-    floating* out_sq,             # OUT (n_centers, out_stride): written at the rows
-    Py_ssize_t out_stride,
+    floating* out_sq,             # OUT (n_samples, n_padded): written at the rows
     double* gains,                # INOUT (n_padded,)
 ) noexcept nogil:
     """Squared distances of the rows to the centers, and the centers' gains.
 
-    out_sq[t, s] = d(x_s, c_t)^2 and gains[t] += w_s max(closest_sq[s] - that, 0)
+    out_sq[s, t] = d(x_s, c_t)^2 and gains[t] += w_s max(closest_sq[s] - that, 0)
     for s in rows: see _simd.h.
     """
     if floating is float:
         score_rows_f(X, rows, n_rows, n_features, x_sq_norms, weights, closest_sq,
-                     centers_t, center_sq_norms, n_centers, n_padded, out_sq,
-                     out_stride, gains)
+                     centers_t, center_sq_norms, n_centers, n_padded, out_sq, gains)
     else:
         score_rows_d(X, rows, n_rows, n_features, x_sq_norms, weights, closest_sq,
-                     centers_t, center_sq_norms, n_centers, n_padded, out_sq,
-                     out_stride, gains)
+                     centers_t, center_sq_norms, n_centers, n_padded, out_sq, gains)

@@ -30,7 +30,7 @@ def score_candidates(
     const floating[::1] candidate_sq_norms,
     const floating[::1] reach,
     const floating[::1] last_reach,
-    const floating[::1] last_sq,
+    const floating[:] last_sq,
     int last_index,
     floating[::1] closest_sq,
     int[::1] nearest,
@@ -61,13 +61,13 @@ def score_candidates(
     last_reach : (n_chosen - 1,)                # IN  the reach of the last scoring
     last_sq : (n_samples,)                      # IN  the last scoring's squared
                                                 #     distances to center last_index;
-                                                #     may be a row of candidate_sq
-                                                #     (each row is read, then written)
+                                                #     may be a column of candidate_sq
+                                                #     (each sample's is read, then written)
     last_index : int                            # IN  -1: no center to add
     closest_sq : (n_samples,)                   # INOUT D^2 to the nearest chosen center
     nearest : (n_samples,)                      # INOUT index of that center
-    candidate_sq : (n_candidates, n_samples)    # OUT d(x, candidate)^2 of the
-                                                #     scored samples
+    candidate_sq : (n_samples, n_padded)        # OUT d(x, candidate)^2 of the
+                                                #     scored samples, a row each
     chunk_potential : (n_candidates, n_chunks)  # OUT sum over each chunk of
                                                 #     w * min(D^2, d(x, candidate)^2)
     gains : (n_candidates,)                     # OUT sum of w * max(D^2 - d^2, 0)
@@ -117,7 +117,7 @@ def score_candidates(
                     score_rows(&X[0, 0], scored, n_scored, n_features, &x_sq_norms[0],
                                &sample_weight[0], &closest_sq[0], &candidates_t[0, 0],
                                &candidate_sq_norms[0], n_candidates, n_padded,
-                               &candidate_sq[0, 0], n_samples, chunk_gain)
+                               &candidate_sq[0, 0], chunk_gain)
                 for t in range(n_candidates):
                     chunk_potential[t, c] = base - chunk_gain[t]
                     part[t] = part[t] + chunk_gain[t]
@@ -131,7 +131,7 @@ def score_candidates(
 
 cdef inline floating current_sq(
     const floating[::1] closest_sq, const int[::1] nearest,
-    const floating[::1] last_reach, const floating[::1] last_sq, Py_ssize_t s,
+    const floating[::1] last_reach, const floating[:] last_sq, Py_ssize_t s,
 ) noexcept nogil:
     """D^2 of sample s once the last chosen candidate is a center."""
     if last_reach[nearest[s]] < closest_sq[s] and last_sq[s] < closest_sq[s]:
@@ -146,7 +146,7 @@ def draw_candidates(
     const floating[::1] closest_sq,
     const int[::1] nearest,
     const floating[::1] last_reach,
-    const floating[::1] last_sq,
+    const floating[:] last_sq,
     int[::1] out,
 ):
     """Samples drawn with probability proportional to w * D^2.

@@ -44,7 +44,7 @@
  * multiple of TURBOCLUSTER_CENTER_BLOCK, center_sq_norms padded alike):
  *
  *   d2 = max(|x|^2 + |c_t|^2 - 2 <x, c_t>, 0)       squared distance
- *   out_sq[t * out_stride + rows[i]] = d2            for t < n_centers
+ *   out_sq[rows[i] * n_padded + t] = d2              for every t < n_padded
  *   gains[t] += w * max(closest_sq - d2, 0)          for every t < n_padded
  *
  * with |x|^2, w and closest_sq read at rows[i]. Four rows at a time, each
@@ -66,7 +66,7 @@
         ptrdiff_t n_features, const TYPE *x_sq_norms, const TYPE *weights,      \
         const TYPE *closest_sq, const TYPE *centers_t,                          \
         const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
-        TYPE *out_sq, ptrdiff_t out_stride, double *gains)                      \
+        TYPE *out_sq, double *gains)                                            \
     {                                                                           \
         enum { L = 32 / sizeof(TYPE), V = TURBOCLUSTER_CENTER_BLOCK / L };      \
         const ptrdiff_t row_bytes = n_features * (ptrdiff_t) sizeof(TYPE);      \
@@ -107,11 +107,8 @@
                         d2 = TURBOCLUSTER_POSITIVE_PART(d2, zero);              \
                         NAME##_vec better = closest - d2;                       \
                         gain[v] += w * TURBOCLUSTER_POSITIVE_PART(better, zero); \
-                        for (int k = 0; k < L; k++) {                           \
-                            const ptrdiff_t t = t0 + v * L + k;                 \
-                            if (t < n_centers)                                  \
-                                out_sq[t * out_stride + s] = d2[k];             \
-                        }                                                       \
+                        __builtin_memcpy(out_sq + s * n_padded + t0 + v * L,    \
+                                         &d2, sizeof(d2));                      \
                     }                                                           \
                 }                                                               \
             }                                                                   \
@@ -128,7 +125,7 @@
         ptrdiff_t n_features, const TYPE *x_sq_norms, const TYPE *weights,      \
         const TYPE *closest_sq, const TYPE *centers_t,                          \
         const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
-        TYPE *out_sq, ptrdiff_t out_stride, double *gains)                      \
+        TYPE *out_sq, double *gains)                                            \
     {                                                                           \
         for (ptrdiff_t t = 0; t < n_centers; t++) {                             \
             TYPE gain = 0;                                                      \
@@ -140,7 +137,7 @@
                     dot += x[f] * centers_t[f * n_padded + t];                  \
                 TYPE d2 = x_sq_norms[s] + center_sq_norms[t] - 2 * dot;         \
                 d2 = d2 > 0 ? d2 : 0;                                           \
-                out_sq[t * out_stride + s] = d2;                                \
+                out_sq[s * n_padded + t] = d2;                                  \
                 if (d2 < closest_sq[s])                                         \
                     gain += weights[s] * (closest_sq[s] - d2);                  \
             }                                                                   \
