@@ -88,6 +88,8 @@ cdef inline void gather_rows(
 
 cdef extern from "_simd.h" nogil:
     enum: CENTER_BLOCK "TURBOCLUSTER_CENTER_BLOCK"
+    # Ask for the cache lines of a row that will be read soon.
+    void prefetch_row "TURBOCLUSTER_PREFETCH_ROW"(const void* row, Py_ssize_t n_bytes)
     void score_rows_f "turbocluster_score_rows_f"(
         const float* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
         Py_ssize_t n_features, const float* x_sq_norms, const float* weights,

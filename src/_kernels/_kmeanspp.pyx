@@ -19,7 +19,7 @@ from _reduce cimport (
     CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from _distances cimport score_rows
+from _distances cimport prefetch_row, score_rows
 
 
 def score_candidates(
@@ -109,6 +109,8 @@ def score_candidates(
                         nearest[s] = last_index
                     base = base + sample_weight[s] * closest
                     if reach[nearest[s]] < closest:
+                        # The rest of this loop hides the memory latency.
+                        prefetch_row(&X[s, 0], n_features * sizeof(floating))
                         scored[n_scored] = s
                         n_scored = n_scored + 1
                 for t in range(n_padded):

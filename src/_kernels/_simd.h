@@ -20,7 +20,7 @@
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#define TURBOCLUSTER_PREFETCH(address) __builtin_prefetch((address), 0, 0)
+#define TURBOCLUSTER_PREFETCH(address) __builtin_prefetch((address), 0, 3)
 #else
 #define TURBOCLUSTER_PREFETCH(address) ((void) (address))
 #endif
