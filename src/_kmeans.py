@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._kernels import _assign, _kmeanspp, _lloyd
+from ._kernels import _assign, _center, _kmeanspp, _lloyd
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
     FLOAT_DTYPES,
@@ -167,7 +167,7 @@ def _padded_t(centers):
 
 
 def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
-                            n_local_trials, n_threads):
+                            n_local_trials, n_threads, x_sq_norms=None):
     """k-means++ on validated, dense, C-contiguous X; returns centers, indices."""
     n_samples, n_features = X.shape
     dtype = X.dtype
@@ -178,7 +178,8 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     centers = np.empty((n_clusters, n_features), dtype=dtype)
     indices = np.full(n_clusters, -1, dtype=np.intp)
 
-    x_sq_norms = _sq_norms(X)
+    if x_sq_norms is None:
+        x_sq_norms = _sq_norms(X)
     n_chunks = -(-n_samples // _CHUNK_SIZE)
     closest_sq = np.empty(n_samples, dtype=dtype)
     n_padded = -(-n_local_trials // _CENTER_BLOCK) * _CENTER_BLOCK
@@ -580,10 +581,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                 f"match the number of features of the data {X.shape[1]}."
             )
 
-    def _initial_centers(self, X, init, random_state, sample_weight, n_threads):
+    def _initial_centers(self, X, init, random_state, sample_weight, n_threads,
+                         x_sq_norms):
         if isinstance(init, str) and init == "k-means++":
             centers, _ = _greedy_kmeans_plusplus(
-                X, self.n_clusters, sample_weight, random_state, None, n_threads)
+                X, self.n_clusters, sample_weight, random_state, None, n_threads,
+                x_sq_norms)
         elif isinstance(init, str) and init == "random":
             seeds = random_state.choice(
                 X.shape[0], size=self.n_clusters, replace=False,
@@ -639,10 +642,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         # Distances by matrix products lose accuracy far from the origin:
         # work on centered samples (a copy) unless copy_x=False forbids it.
         X = _dense_c(X)
-        X_mean = None
+        X_mean = x_sq_norms = None
         if self.copy_x:
-            X_mean = X.mean(axis=0)
-            X = X - X_mean
+            X_mean = np.empty(X.shape[1], dtype=X.dtype)
+            _center.column_means(X, X_mean, n_threads)
+            X_centered = np.empty_like(X)
+            x_sq_norms = np.empty(X.shape[0], dtype=X.dtype)
+            _center.center_rows(X, X_mean, X_centered, x_sq_norms, n_threads)
+            X = X_centered
             if is_array_like(init):
                 init = init - X_mean
 
@@ -650,7 +657,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         with blas_single_threaded():
             for _ in range(n_init):
                 centers = self._initial_centers(X, init, random_state, sample_weight,
-                                                n_threads)
+                                                n_threads, x_sq_norms)
                 if self.verbose:
                     print("Initialization complete")
                 labels, inertia, centers, n_iter = _kmeans_single(
