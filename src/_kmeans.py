@@ -91,14 +91,15 @@ def kmeans_plusplus(
     -----
     Arthur and Vassilvitskii's k-means++ (2007), greedy variant: each step
     draws `n_local_trials` samples with probability proportional to
-    ``sample_weight * D(x)^2`` and keeps the best. The random draws are the
-    same as scikit-learn's for the same `random_state`.
+    ``sample_weight * D(x)^2`` and keeps the best. The random numbers are
+    drawn as scikit-learn draws them, so for the same `random_state` the
+    centers are the same unless rounding tips a draw or a tie.
 
     Time is O(n_clusters * n_local_trials * n_samples) bound tests plus, for
     each sample that some candidate may bring closer, its distances to the
-    candidates by matrix product: a sample whose nearest center ``c``
-    satisfies ``d(candidate, c) >= 2 D(x)`` for every candidate is skipped
-    without reading its row. Memory is
+    candidates (a register-blocked product, AVX2 where the CPU has it): a
+    sample whose nearest center ``c`` satisfies ``d(candidate, c) >= 2 D(x)``
+    for every candidate is skipped without reading its row. Memory is
     O(n_local_trials * n_samples) on top of `X`. Results do not depend on the
     number of threads.
 
