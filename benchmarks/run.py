@@ -96,7 +96,7 @@ def run_workload(w, cache, repeat, memory):
     """Measure one workload; returns its table row as a dict."""
     X = cache.X(w.data_key)
 
-    def read(result, seconds):
+    def read(result, seconds, X=X):  # X bound now: it is deleted below
         return {
             "inertia": float(w.inertia(result, X)),
             "n_iter": int(w.n_iter(result)) if w.n_iter is not None else None,

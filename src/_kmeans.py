@@ -149,10 +149,11 @@ def kmeans_plusplus(
     X = _dense_c(X)
     random_state = check_random_state(random_state)
     with blas_single_threaded():
-        return _greedy_kmeans_plusplus(
+        centers, indices, _ = _greedy_kmeans_plusplus(
             X, n_clusters, sample_weight, random_state, n_local_trials,
             effective_n_threads(),
         )
+    return centers, indices
 
 
 def _padded_t(centers):
@@ -169,7 +170,12 @@ def _padded_t(centers):
 
 def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
                             n_local_trials, n_threads, x_sq_norms=None):
-    """k-means++ on validated, dense, C-contiguous X; returns centers, indices."""
+    """k-means++ on validated, dense, C-contiguous X.
+
+    Returns the centers, their indices in X, and the index of each sample's
+    nearest center (as the squared distances from the expanded product rank
+    them: a starting point for Lloyd, not a final assignment).
+    """
     n_samples, n_features = X.shape
     dtype = X.dtype
     if n_local_trials is None:
@@ -184,7 +190,11 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     n_chunks = -(-n_samples // _CHUNK_SIZE)
     closest_sq = np.empty(n_samples, dtype=dtype)
     n_padded = -(-n_local_trials // _CENTER_BLOCK) * _CENTER_BLOCK
-    candidate_sq = np.empty((n_samples, n_padded), dtype=dtype)
+    # Per chunk, the candidates' squared distances to the samples they bring
+    # closer (see _kernels/_kmeanspp.pyx).
+    kept_sq = np.empty((n_samples, n_padded), dtype=dtype)
+    kept_offset = np.empty(n_samples, dtype=np.uint16)
+    n_kept = np.zeros(n_chunks, dtype=np.intp)
     chunk_potential = np.empty((n_local_trials, n_chunks), dtype=np.float64)
     gains = np.empty(n_local_trials, dtype=np.float64)
     candidate_ids = np.empty(n_local_trials, dtype=np.int32)
@@ -192,19 +202,18 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
     centers[0] = X[first]
     indices[0] = first
-    # D^2 to the first center, from differences; nothing is pending yet, which
-    # the kernels read as "last_sq never below D^2" (last_sq = D^2 itself).
+    # D^2 to the first center, from differences; no candidate is pending yet.
     nearest = np.zeros(n_samples, dtype=np.int32)
     _assign.assigned_sq_distances(X, centers[:1], nearest, closest_sq, n_threads)
     weighted = sample_weight * closest_sq.astype(np.float64)
     chunk_potential[0] = np.add.reduceat(weighted, np.arange(0, n_samples, _CHUNK_SIZE))
-    best, last_index, last_reach, last_sq = 0, -1, np.zeros(1, dtype=dtype), closest_sq
+    best, last_best = 0, -1
 
     for c in range(1, n_clusters):
         potential = float(np.sum(chunk_potential[best]))
         thresholds = random_state.uniform(size=n_local_trials) * potential
         _kmeanspp.draw_candidates(thresholds, chunk_potential[best], sample_weight,
-                                  closest_sq, nearest, last_reach, last_sq,
+                                  closest_sq, kept_sq, kept_offset, n_kept, last_best,
                                   candidate_ids)
         candidates = X[candidate_ids]
         # A sample nearest to center j can get closer to some candidate only if
@@ -213,15 +222,16 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
         reach = reach.astype(dtype)
         # This pass also makes the last step's best candidate a center.
         _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, *_padded_t(candidates),
-                                   reach, last_reach, last_sq, last_index, closest_sq,
-                                   nearest, candidate_sq, chunk_potential, gains,
+                                   reach, c - 1, last_best, closest_sq, nearest,
+                                   kept_sq, kept_offset, n_kept, chunk_potential, gains,
                                    n_threads)
-        best = int(np.argmax(gains))
-        last_index, last_reach, last_sq = c, reach, candidate_sq[:, best]
+        best = last_best = int(np.argmax(gains))
         centers[c] = candidates[best]
         indices[c] = candidate_ids[best]
 
-    return centers, indices
+    _kmeanspp.add_last_center(n_clusters - 1, last_best, closest_sq, nearest, kept_sq,
+                              kept_offset, n_kept, n_threads)
+    return centers, indices, nearest
 
 
 ###############################################################################
@@ -285,19 +295,30 @@ def _report(verbose, i, inertia_fn, shift_sq, tol, strict, suffix):
 
 
 def _kmeans_single(X, sample_weight, centers, max_iter, verbose, tol, n_threads,
-                   report_suffix):
+                   report_suffix, guess=None):
     """One run of Lloyd's iterations; returns labels, inertia, centers, n_iter.
 
     Each iteration assigns every sample to its nearest center and moves every
     center to the mean of its samples. The kernel skips the samples whose
     nearest center the triangle inequality shows unchanged (two bounds per
     sample, see ``_kernels/_lloyd.pyx``); those bounds age as the centers move.
+
+    guess, if given, is a likely nearest initial center of each sample (from
+    k-means++): the first pass then computes all distances only for the
+    samples that it cannot show nearest to their guess, and it never counts
+    as converged, just like a first pass from scratch.
     """
     n_samples = X.shape[0]
     n_clusters, n_features = centers.shape
-    labels = np.full(n_samples, -1, dtype=np.int32)
-    upper = np.empty(n_samples, dtype=X.dtype)
-    second = np.empty(n_samples, dtype=X.dtype)
+    if guess is None:
+        labels = np.full(n_samples, -1, dtype=np.int32)
+    else:
+        labels = np.array(guess, dtype=np.int32)
+    # With a guess: no bound is known yet. An infinite upper bound makes the
+    # kernel compute the exact distance to the guessed center; zero is a
+    # valid lower bound on the distance to every other.
+    upper = np.full(n_samples, np.inf, dtype=X.dtype)
+    second = np.zeros(n_samples, dtype=X.dtype)
     sums = np.empty((n_clusters, n_features), dtype=np.float64)
     weight_in_clusters = np.empty(n_clusters, dtype=np.float64)
     # shift: the last move of each center; max_drift: the sum of the largest moves.
@@ -314,7 +335,7 @@ def _kmeans_single(X, sample_weight, centers, max_iter, verbose, tol, n_threads,
                                       weight_in_clusters, labels, n_threads)
         shift = _center_shift(new_centers, centers)
         shift_sq = float(np.sum(shift**2))
-        strict = n_changed == 0
+        strict = n_changed == 0 and (i > 0 or guess is None)
         old_centers, centers = centers, new_centers
         _report(verbose, i,
                 lambda: _assign.labelled_inertia(X, sample_weight, old_centers,
@@ -584,8 +605,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
     def _initial_centers(self, X, init, random_state, sample_weight, n_threads,
                          x_sq_norms):
+        guess = None
         if isinstance(init, str) and init == "k-means++":
-            centers, _ = _greedy_kmeans_plusplus(
+            centers, _, guess = _greedy_kmeans_plusplus(
                 X, self.n_clusters, sample_weight, random_state, None, n_threads,
                 x_sq_norms)
         elif isinstance(init, str) and init == "random":
@@ -599,7 +621,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             self._check_init_centers(centers, X)
         else:
             centers = init
-        return np.array(centers, dtype=X.dtype, order="C", copy=True)
+        return np.array(centers, dtype=X.dtype, order="C", copy=True), guess
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute the k-means clustering.
@@ -657,13 +679,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         best = None
         with blas_single_threaded():
             for _ in range(n_init):
-                centers = self._initial_centers(X, init, random_state, sample_weight,
-                                                n_threads, x_sq_norms)
+                centers, guess = self._initial_centers(
+                    X, init, random_state, sample_weight, n_threads, x_sq_norms)
                 if self.verbose:
                     print("Initialization complete")
                 labels, inertia, centers, n_iter = _kmeans_single(
                     X, sample_weight, centers, self.max_iter, self.verbose, tol,
-                    n_threads, "" if algorithm == "elkan" else ".")
+                    n_threads, "" if algorithm == "elkan" else ".", guess)
                 if best is None or (
                     inertia < best[1]
                     and not _is_same_clustering(labels, best[0], self.n_clusters)

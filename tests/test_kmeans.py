@@ -246,6 +246,62 @@ def test_kmeans_plusplus_options_same_as_sklearn(dtype):
     assert_array_equal(with_norms, without)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kmeans_plusplus_many_chunks_and_trials_same_as_sklearn(dtype):
+    # Several chunks of samples, so that the distances kept from one scoring
+    # (see _kernels/_kmeanspp.pyx) are found again chunk by chunk; more than
+    # eight candidates take the kernel's path with several blocks of centers.
+    X, _ = _blobs(n_samples=3000, n_features=6, centers=10, cluster_std=2.0,
+                  dtype=dtype, random_state=4)
+    weights = np.random.RandomState(1).uniform(0.5, 2.0, size=X.shape[0])
+    weights[::7] = 0.0
+    for kwargs in [dict(n_local_trials=12), dict(n_local_trials=9, sample_weight=weights),
+                   dict(sample_weight=weights)]:
+        _, indices = kmeans_plusplus(X, 10, random_state=5, **kwargs)
+        _, ref_indices = sk_kmeans_plusplus(X, 10, random_state=5, **kwargs)
+        assert_array_equal(indices, ref_indices)
+
+
+@pytest.mark.parametrize("n_local_trials", [None, 12])
+def test_kmeans_plusplus_reports_each_samples_nearest_center(n_local_trials):
+    from turbocluster._kmeans import _greedy_kmeans_plusplus
+
+    X, _ = _blobs(n_samples=2000, n_features=4, centers=6, cluster_std=2.0,
+                  random_state=3)
+    centers, _, nearest = _greedy_kmeans_plusplus(
+        X, 8, np.ones(X.shape[0]), np.random.RandomState(0), n_local_trials,
+        effective_n_threads())
+    sq = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    order = np.sort(sq, axis=1)
+    clear = order[:, 1] - order[:, 0] > 1e-9 * order[:, 1]
+    assert clear.mean() > 0.99
+    assert_array_equal(nearest[clear], sq.argmin(axis=1)[clear])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("guess_kind", ["k-means++", "wrong"])
+def test_first_lloyd_pass_from_a_guess_gives_the_same_fit(dtype, guess_kind):
+    # The nearest centers found by k-means++ seed the first Lloyd pass; a
+    # guess only saves work: even a wrong one changes nothing in the result.
+    from turbocluster._kmeans import _greedy_kmeans_plusplus, _kmeans_single
+
+    X, _ = _blobs(n_samples=3000, n_features=5, centers=6, cluster_std=1.5,
+                  dtype=dtype, random_state=6)
+    weights = np.ones(X.shape[0], dtype=dtype)
+    n_threads = effective_n_threads()
+    centers, _, guess = _greedy_kmeans_plusplus(
+        X, 6, weights, np.random.RandomState(2), None, n_threads)
+    if guess_kind == "wrong":
+        guess = np.random.RandomState(0).randint(0, 6, size=X.shape[0]).astype(np.int32)
+    with_guess = _kmeans_single(X, weights, centers.copy(), 100, False, 0.0, n_threads,
+                                "", guess)
+    without = _kmeans_single(X, weights, centers.copy(), 100, False, 0.0, n_threads, "")
+    assert_array_equal(with_guess[0], without[0])  # labels
+    assert_array_equal(with_guess[2], without[2])  # centers
+    assert with_guess[1] == without[1]  # inertia
+    assert with_guess[3] == without[3] > 1  # iterations: the first never converges
+
+
 def test_kmeans_plusplus_random_state_instance_and_distinct_centers():
     X, _ = _blobs(n_samples=200)
     rng = np.random.RandomState(8)

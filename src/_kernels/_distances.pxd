@@ -88,26 +88,29 @@ cdef inline void gather_rows(
 
 cdef extern from "_simd.h" nogil:
     enum: CENTER_BLOCK "TURBOCLUSTER_CENTER_BLOCK"
+    # How many rows ahead of its reads score_rows prefetches.
+    enum: ROWS_AHEAD "TURBOCLUSTER_ROWS_AHEAD"
     # Ask for the cache lines of a row that will be read soon.
     void prefetch_row "TURBOCLUSTER_PREFETCH_ROW"(const void* row, Py_ssize_t n_bytes)
-    void score_rows_f "turbocluster_score_rows_f"(
+    Py_ssize_t score_rows_f "turbocluster_score_rows_f"(
         const float* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
-        Py_ssize_t n_features, const float* x_sq_norms, const float* weights,
-        const float* closest_sq, const float* centers_t,
+        Py_ssize_t chunk_start, Py_ssize_t n_features, const float* x_sq_norms,
+        const float* weights, const float* closest_sq, const float* centers_t,
         const float* center_sq_norms, Py_ssize_t n_centers, Py_ssize_t n_padded,
-        float* out_sq, double* gains)
-    void score_rows_d "turbocluster_score_rows_d"(
+        float* out_sq, unsigned short* out_offset, double* gains)
+    Py_ssize_t score_rows_d "turbocluster_score_rows_d"(
         const double* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
-        Py_ssize_t n_features, const double* x_sq_norms, const double* weights,
-        const double* closest_sq, const double* centers_t,
+        Py_ssize_t chunk_start, Py_ssize_t n_features, const double* x_sq_norms,
+        const double* weights, const double* closest_sq, const double* centers_t,
         const double* center_sq_norms, Py_ssize_t n_centers, Py_ssize_t n_padded,
-        double* out_sq, double* gains)
+        double* out_sq, unsigned short* out_offset, double* gains)
 
 
-cdef inline void score_rows(
+cdef inline Py_ssize_t score_rows(
     const floating* X,            # IN (n_samples, n_features), row-major
-    const Py_ssize_t* rows,       # IN (n_rows,) indices into X
+    const Py_ssize_t* rows,       # IN (n_rows,) ascending indices into X, one chunk
     Py_ssize_t n_rows,
+    Py_ssize_t chunk_start,       # first row of that chunk
     Py_ssize_t n_features,
     const floating* x_sq_norms,   # IN (n_samples,)
     const floating* weights,      # IN (n_samples,)
@@ -116,17 +119,23 @@ cdef inline void score_rows(
     const floating* center_sq_norms,  # IN (n_padded,) zero-padded
     Py_ssize_t n_centers,
     Py_ssize_t n_padded,
-    floating* out_sq,             # OUT (n_samples, n_padded): written at the rows
+    floating* out_sq,             # OUT (n_rows, n_padded): distances of the kept rows
+    unsigned short* out_offset,   # OUT (n_rows,): their offsets in the chunk
     double* gains,                # INOUT (n_padded,)
 ) noexcept nogil:
     """Squared distances of the rows to the centers, and the centers' gains.
 
-    out_sq[s, t] = d(x_s, c_t)^2 and gains[t] += w_s max(closest_sq[s] - that, 0)
-    for s in rows: see _simd.h.
+    gains[t] += w_s max(closest_sq[s] - d(x_s, c_t)^2, 0) for s in rows. The
+    rows that some center brings closer than closest_sq (at least those) keep
+    their distances: slot j holds out_sq[j, t] = d(x_s, c_t)^2 and
+    out_offset[j] = s - chunk_start, in row order. Returns the number of
+    slots. See _simd.h.
     """
     if floating is float:
-        score_rows_f(X, rows, n_rows, n_features, x_sq_norms, weights, closest_sq,
-                     centers_t, center_sq_norms, n_centers, n_padded, out_sq, gains)
+        return score_rows_f(X, rows, n_rows, chunk_start, n_features, x_sq_norms,
+                            weights, closest_sq, centers_t, center_sq_norms, n_centers,
+                            n_padded, out_sq, out_offset, gains)
     else:
-        score_rows_d(X, rows, n_rows, n_features, x_sq_norms, weights, closest_sq,
-                     centers_t, center_sq_norms, n_centers, n_padded, out_sq, gains)
+        return score_rows_d(X, rows, n_rows, chunk_start, n_features, x_sq_norms,
+                            weights, closest_sq, centers_t, center_sq_norms, n_centers,
+                            n_padded, out_sq, out_offset, gains)

@@ -10,6 +10,15 @@
 # d(t, c)^2 / 4 >= D^2 for every candidate t: the "reach" of c, the smallest
 # d(t, c)^2 / 4, is at least D^2. Once a few centers are chosen, the samples
 # near them are skipped: later steps touch a part of X only.
+#
+# The best candidate is known only once every chunk is scored, so each pass
+# keeps the candidates' distances of the samples that some candidate brings
+# closer (the others cannot get the new center as nearest) and the next pass
+# applies those of the winner. They are packed, in sample order, at the front
+# of the chunk's own rows of the kept_sq array, with their offsets in the
+# chunk: both passes stream through them instead of touching a scattered
+# cache line for every scored sample. After the last step, add_last_center
+# does the same, and the nearest centers seed the first Lloyd pass.
 
 from cython cimport floating
 from cython.parallel cimport parallel, prange
@@ -19,7 +28,7 @@ from _reduce cimport (
     CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from _distances cimport prefetch_row, score_rows
+from _distances cimport ROWS_AHEAD, prefetch_row, score_rows
 
 
 def score_candidates(
@@ -29,23 +38,30 @@ def score_candidates(
     const floating[:, ::1] candidates_t,
     const floating[::1] candidate_sq_norms,
     const floating[::1] reach,
-    const floating[::1] last_reach,
-    const floating[:] last_sq,
     int last_index,
+    int last_best,
     floating[::1] closest_sq,
     int[::1] nearest,
-    floating[:, ::1] candidate_sq,
+    floating[:, ::1] kept_sq,
+    unsigned short[::1] kept_offset,
+    Py_ssize_t[::1] n_kept,
     double[:, ::1] chunk_potential,
     double[::1] gains,
     int n_threads,
 ):
     """Make the last chosen candidate a center, then score the new candidates.
 
-    First, for every sample that the last scoring scored, D^2 becomes
-    min(D^2, last_sq) (the squared distance to center last_index). Then a
-    sample is scored only if some new candidate may bring it closer:
-    reach[nearest] < D^2. The scored rows of a chunk are read where they lie
-    (no copy) by a register-blocked loop, see _simd.h.
+    First, every sample that the last scoring kept (those that some
+    candidate brought closer) gets D^2 = min(D^2, its squared distance to
+    candidate last_best, now center last_index). Then a sample is scored only
+    if some new candidate may bring it closer: reach[nearest] < D^2. The
+    scored rows of a chunk are read where they lie (no copy) by a
+    register-blocked loop, see _simd.h.
+
+    The kept distances of a chunk sit at the front of the chunk's own rows of
+    kept_sq, in sample order, with their offsets in the chunk: both passes
+    read and write them in order, and a sample that no candidate brings
+    closer costs no memory traffic there.
 
     Parameters
     ----------
@@ -58,16 +74,15 @@ def score_candidates(
     candidate_sq_norms : (n_padded,)            # IN  zero-padded
     reach : (n_chosen,)                         # IN  min over candidates of
                                                 #     d(candidate, chosen)^2 / 4
-    last_reach : (n_chosen - 1,)                # IN  the reach of the last scoring
-    last_sq : (n_samples,)                      # IN  the last scoring's squared
-                                                #     distances to center last_index;
-                                                #     may be a column of candidate_sq
-                                                #     (each sample's is read, then written)
-    last_index : int                            # IN  -1: no center to add
+    last_index : int                            # IN  the center that candidate
+                                                #     last_best of the last scoring became
+    last_best : int                             # IN  -1: no center to add
     closest_sq : (n_samples,)                   # INOUT D^2 to the nearest chosen center
     nearest : (n_samples,)                      # INOUT index of that center
-    candidate_sq : (n_samples, n_padded)        # OUT d(x, candidate)^2 of the
-                                                #     scored samples, a row each
+    kept_sq : (n_samples, n_padded)             # INOUT per chunk, d(x, candidate)^2 of
+                                                #     its kept samples, front first
+    kept_offset : (n_samples,)                  # INOUT their offsets in the chunk
+    n_kept : (n_chunks,)                        # INOUT their number
     chunk_potential : (n_candidates, n_chunks)  # OUT sum over each chunk of
                                                 #     w * min(D^2, d(x, candidate)^2)
     gains : (n_candidates,)                     # OUT sum of w * max(D^2 - d^2, 0)
@@ -82,7 +97,7 @@ def score_candidates(
     cdef double* part
     cdef double* chunk_gain
     cdef Py_ssize_t* scored
-    cdef Py_ssize_t g, c, chunk, n_rows, n_scored, i, s, t
+    cdef Py_ssize_t g, c, chunk, n_rows, n_scored, k, i, s, t
     cdef floating closest
     cdef double base
 
@@ -97,29 +112,35 @@ def score_candidates(
             for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
                 chunk = c * CHUNK_SIZE
                 n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
+                # The kept samples of the chunk may be nearest to the new center.
+                if last_best >= 0:
+                    for k in range(n_kept[c]):
+                        s = chunk + kept_offset[chunk + k]
+                        if kept_sq[chunk + k, last_best] < closest_sq[s]:
+                            closest_sq[s] = kept_sq[chunk + k, last_best]
+                            nearest[s] = last_index
+                # Without branches: whether a sample is scored is a coin toss
+                # for the branch predictor.
                 base = 0.0
                 n_scored = 0
                 for i in range(n_rows):
                     s = chunk + i
                     closest = closest_sq[s]
-                    if (last_index >= 0 and last_reach[nearest[s]] < closest
-                            and last_sq[s] < closest):
-                        closest = last_sq[s]
-                        closest_sq[s] = closest
-                        nearest[s] = last_index
                     base = base + sample_weight[s] * closest
-                    if reach[nearest[s]] < closest:
-                        # The rest of this loop hides the memory latency.
-                        prefetch_row(&X[s, 0], n_features * sizeof(floating))
-                        scored[n_scored] = s
-                        n_scored = n_scored + 1
+                    scored[n_scored] = s
+                    n_scored = n_scored + (reach[nearest[s]] < closest)
+                # score_rows prefetches ROWS_AHEAD rows ahead of its reads.
+                for i in range(min(n_scored, <Py_ssize_t> ROWS_AHEAD)):
+                    prefetch_row(&X[scored[i], 0], n_features * sizeof(floating))
                 for t in range(n_padded):
                     chunk_gain[t] = 0.0
+                n_kept[c] = 0
                 if n_scored > 0:
-                    score_rows(&X[0, 0], scored, n_scored, n_features, &x_sq_norms[0],
-                               &sample_weight[0], &closest_sq[0], &candidates_t[0, 0],
-                               &candidate_sq_norms[0], n_candidates, n_padded,
-                               &candidate_sq[0, 0], chunk_gain)
+                    n_kept[c] = score_rows(
+                        &X[0, 0], scored, n_scored, chunk, n_features, &x_sq_norms[0],
+                        &sample_weight[0], &closest_sq[0], &candidates_t[0, 0],
+                        &candidate_sq_norms[0], n_candidates, n_padded,
+                        &kept_sq[chunk, 0], &kept_offset[chunk], chunk_gain)
                 for t in range(n_candidates):
                     chunk_potential[t, c] = base - chunk_gain[t]
                     part[t] = part[t] + chunk_gain[t]
@@ -131,14 +152,31 @@ def score_candidates(
     free(partials)
 
 
-cdef inline floating current_sq(
-    const floating[::1] closest_sq, const int[::1] nearest,
-    const floating[::1] last_reach, const floating[:] last_sq, Py_ssize_t s,
+cdef Py_ssize_t chunk_masses(
+    Py_ssize_t c,
+    const floating[::1] sample_weight,
+    const floating[::1] closest_sq,
+    const floating[:, ::1] kept_sq,
+    const unsigned short[::1] kept_offset,
+    const Py_ssize_t[::1] n_kept,
+    int last_best,
+    double* masses,
 ) noexcept nogil:
-    """D^2 of sample s once the last chosen candidate is a center."""
-    if last_reach[nearest[s]] < closest_sq[s] and last_sq[s] < closest_sq[s]:
-        return last_sq[s]
-    return closest_sq[s]
+    """masses[i] = w * D^2 of the samples of chunk c, D^2 taken once candidate
+    last_best is a center (as score_candidates does); returns their number."""
+    cdef Py_ssize_t chunk = c * CHUNK_SIZE
+    cdef Py_ssize_t n_rows = min(<Py_ssize_t> CHUNK_SIZE, closest_sq.shape[0] - chunk)
+    cdef Py_ssize_t i, k
+    for i in range(n_rows):
+        masses[i] = closest_sq[chunk + i]
+    if last_best >= 0:
+        for k in range(n_kept[c]):
+            i = kept_offset[chunk + k]
+            if kept_sq[chunk + k, last_best] < masses[i]:
+                masses[i] = kept_sq[chunk + k, last_best]
+    for i in range(n_rows):
+        masses[i] = sample_weight[chunk + i] * masses[i]
+    return n_rows
 
 
 def draw_candidates(
@@ -146,60 +184,103 @@ def draw_candidates(
     const double[::1] chunk_potential,
     const floating[::1] sample_weight,
     const floating[::1] closest_sq,
-    const int[::1] nearest,
-    const floating[::1] last_reach,
-    const floating[:] last_sq,
+    const floating[:, ::1] kept_sq,
+    const unsigned short[::1] kept_offset,
+    const Py_ssize_t[::1] n_kept,
+    int last_best,
     int[::1] out,
 ):
     """Samples drawn with probability proportional to w * D^2.
 
-    D^2 is taken after the last chosen candidate became a center, as in
-    score_candidates: min(D^2, last_sq) where the last scoring scored the
-    sample. For each threshold r in [0, potential), the first sample whose
-    cumulative w * D^2 reaches r: the chunk is found from the chunk
-    potentials, then the sample inside it. Cost: O(n_chunks + CHUNK_SIZE) per
-    draw.
+    D^2 is taken once candidate last_best of the last scoring is a center,
+    as score_candidates does next. For each threshold r in [0, potential),
+    the first sample whose cumulative w * D^2 reaches r: the chunk is found
+    from the chunk potentials, then the sample inside it. Cost:
+    O(n_chunks + CHUNK_SIZE) per draw.
 
     Parameters
     ----------
     thresholds : (n_draws,)                     # IN  uniform(0, 1) * potential
-    chunk_potential : (n_chunks,)               # IN  of the last chosen candidate
+    chunk_potential : (n_chunks,)               # IN  of candidate last_best
     sample_weight : (n_samples,)                # IN
     closest_sq : (n_samples,)                   # IN
-    nearest : (n_samples,)                      # IN
-    last_reach : (n_chosen - 1,)                # IN  as for score_candidates
-    last_sq : (n_samples,)                      # IN  as for score_candidates
+    kept_sq, kept_offset, n_kept, last_best     # IN  as for score_candidates
     out : (n_draws,)                            # OUT sample indices
     """
-    cdef Py_ssize_t n_samples = closest_sq.shape[0]
     cdef Py_ssize_t n_chunks = chunk_potential.shape[0]
-    cdef Py_ssize_t k, chunk, s, stop, pick
-    cdef double r, cumulative, mass
+    cdef Py_ssize_t k, c, i, n_rows, pick
+    cdef double r, cumulative
+    cdef double masses[CHUNK_SIZE]
 
     with nogil:
         for k in range(thresholds.shape[0]):
             r = thresholds[k]
             cumulative = 0.0
-            chunk = 0
-            while chunk < n_chunks - 1 and cumulative + chunk_potential[chunk] < r:
-                cumulative = cumulative + chunk_potential[chunk]
-                chunk = chunk + 1
+            c = 0
+            while c < n_chunks - 1 and cumulative + chunk_potential[c] < r:
+                cumulative = cumulative + chunk_potential[c]
+                c = c + 1
             # Rounding can leave r past the last positive mass: fall back on
             # the last sample that has some, never on an existing center.
             pick = -1
-            stop = min((chunk + 1) * CHUNK_SIZE, n_samples)
-            for s in range(chunk * CHUNK_SIZE, stop):
-                mass = sample_weight[s] * current_sq(closest_sq, nearest, last_reach,
-                                                     last_sq, s)
-                if mass > 0.0:
-                    pick = s
-                    cumulative = cumulative + mass
+            n_rows = chunk_masses(c, sample_weight, closest_sq, kept_sq, kept_offset,
+                                  n_kept, last_best, masses)
+            for i in range(n_rows):
+                if masses[i] > 0.0:
+                    pick = c * CHUNK_SIZE + i
+                    cumulative = cumulative + masses[i]
                     if cumulative >= r:
                         break
-            s = chunk * CHUNK_SIZE - 1
-            while pick < 0 and s >= 0:
-                if sample_weight[s] * current_sq(closest_sq, nearest, last_reach,
-                                                 last_sq, s) > 0.0:
-                    pick = s
-                s = s - 1
-            out[k] = <int> (pick if pick >= 0 else stop - 1)
+            if pick < 0:
+                pick = c * CHUNK_SIZE + n_rows - 1
+                while c > 0:
+                    c = c - 1
+                    n_rows = chunk_masses(c, sample_weight, closest_sq, kept_sq,
+                                          kept_offset, n_kept, last_best, masses)
+                    i = n_rows - 1
+                    while i >= 0 and not masses[i] > 0.0:
+                        i = i - 1
+                    if i >= 0:
+                        pick = c * CHUNK_SIZE + i
+                        break
+            out[k] = <int> pick
+
+
+
+def add_last_center(
+    int last_index,
+    int last_best,
+    floating[::1] closest_sq,
+    int[::1] nearest,
+    const floating[:, ::1] kept_sq,
+    const unsigned short[::1] kept_offset,
+    const Py_ssize_t[::1] n_kept,
+    int n_threads,
+):
+    """Make candidate last_best of the last scoring center last_index.
+
+    What the next score_candidates would do first, for the last center
+    chosen: afterwards nearest and closest_sq hold every sample's nearest
+    center and D^2, which seed the first Lloyd pass.
+
+    Parameters
+    ----------
+    last_index, last_best                       # IN  as for score_candidates
+    closest_sq : (n_samples,)                   # INOUT
+    nearest : (n_samples,)                      # INOUT
+    kept_sq, kept_offset, n_kept                # IN  as for score_candidates
+    n_threads : int
+    """
+    cdef Py_ssize_t n_chunks = n_kept.shape[0]
+    cdef Py_ssize_t c, chunk, k, s
+
+    if last_best < 0:
+        return
+    with nogil:
+        for c in prange(n_chunks, schedule='static', num_threads=n_threads):
+            chunk = c * CHUNK_SIZE
+            for k in range(n_kept[c]):
+                s = chunk + kept_offset[chunk + k]
+                if kept_sq[chunk + k, last_best] < closest_sq[s]:
+                    closest_sq[s] = kept_sq[chunk + k, last_best]
+                    nearest[s] = last_index

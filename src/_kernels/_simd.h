@@ -39,21 +39,32 @@
  * registers in double precision (4 in single), out of 16. */
 #define TURBOCLUSTER_CENTER_BLOCK 8
 
-/* For the rows rows[0:n_rows] of X and the centers of a block, given
- * transposed and zero-padded (centers_t[f * n_padded + t], n_padded a
- * multiple of TURBOCLUSTER_CENTER_BLOCK, center_sq_norms padded alike):
+/* For the rows rows[0:n_rows] of X (ascending, all in one chunk that starts
+ * at row chunk_start) and the centers, given transposed and zero-padded
+ * (centers_t[f * n_padded + t], n_padded a multiple of
+ * TURBOCLUSTER_CENTER_BLOCK, center_sq_norms padded alike):
  *
  *   d2 = max(|x|^2 + |c_t|^2 - 2 <x, c_t>, 0)       squared distance
- *   out_sq[rows[i] * n_padded + t] = d2              for every t < n_padded
  *   gains[t] += w * max(closest_sq - d2, 0)          for every t < n_padded
  *
- * with |x|^2, w and closest_sq read at rows[i]. Four rows at a time, each
- * with V vectors of accumulators covering a block of centers. */
+ * with |x|^2, w and closest_sq read at s = rows[i]. The distances of a row
+ * are kept only if the row may need them later: the returned count of rows
+ * get, in order, a slot j of
+ *
+ *   out_sq[j * n_padded + t] = d2                    for every t < n_padded
+ *   out_offset[j] = s - chunk_start
+ *
+ * With a single block of centers these are the rows that some center
+ * t < n_centers brings closer than closest_sq (mostly a few: the others cost
+ * no memory traffic); with more blocks, every row. Four rows at a time, each
+ * with V vectors of accumulators per block of centers. */
 #if defined(__GNUC__)
 /* 32-byte vectors: one AVX register, two SSE registers in the baseline clone.
- * Loads go through memcpy, which compiles to unaligned vector loads. */
+ * Loads and stores go through memcpy, which compiles to unaligned vector
+ * loads and stores. */
 #define TURBOCLUSTER_VEC(TYPE) TYPE __attribute__((vector_size(32)))
 #define TURBOCLUSTER_LOAD(dst, src) __builtin_memcpy(&(dst), (src), sizeof(dst))
+#define TURBOCLUSTER_STORE(dst, src) __builtin_memcpy((dst), &(src), sizeof(src))
 /* max(v, 0) lane by lane: a comparison gives an all-ones or all-zeros
  * integer mask per lane, and ANDing the lane's bits with it keeps v or 0. */
 #define TURBOCLUSTER_POSITIVE_PART(v, zero)                                     \
@@ -61,19 +72,27 @@
 
 #define TURBOCLUSTER_SCORE_ROWS(NAME, TYPE)                                     \
     typedef TURBOCLUSTER_VEC(TYPE) NAME##_vec;                                  \
-    TURBOCLUSTER_DISPATCH static void NAME(                                     \
+    TURBOCLUSTER_DISPATCH static ptrdiff_t NAME(                                \
         const TYPE *X, const ptrdiff_t *rows, ptrdiff_t n_rows,                 \
-        ptrdiff_t n_features, const TYPE *x_sq_norms, const TYPE *weights,      \
-        const TYPE *closest_sq, const TYPE *centers_t,                          \
+        ptrdiff_t chunk_start, ptrdiff_t n_features, const TYPE *x_sq_norms,    \
+        const TYPE *weights, const TYPE *closest_sq, const TYPE *centers_t,     \
         const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
-        TYPE *out_sq, double *gains)                                            \
+        TYPE *out_sq, unsigned short *out_offset, double *gains)                \
     {                                                                           \
         enum { L = 32 / sizeof(TYPE), V = TURBOCLUSTER_CENTER_BLOCK / L };      \
         const ptrdiff_t row_bytes = n_features * (ptrdiff_t) sizeof(TYPE);      \
         const NAME##_vec zero = {0};                                            \
+        typedef __typeof__(zero < zero) mask;                                   \
+        const int every_row = n_padded > TURBOCLUSTER_CENTER_BLOCK;             \
+        ptrdiff_t n_out = 0;                                                    \
         for (ptrdiff_t t0 = 0; t0 < n_padded; t0 += TURBOCLUSTER_CENTER_BLOCK) { \
             NAME##_vec norms[V], gain[V];                                       \
+            mask real[V];                                                       \
             for (int v = 0; v < V; v++) {                                       \
+                NAME##_vec lane;                                                \
+                for (int k = 0; k < L; k++)                                     \
+                    lane[k] = (TYPE) (t0 + v * L + k);                          \
+                real[v] = lane < (TYPE) n_centers;                              \
                 TURBOCLUSTER_LOAD(norms[v], center_sq_norms + t0 + v * L);      \
                 gain[v] = zero;                                                 \
             }                                                                   \
@@ -102,13 +121,22 @@
                 for (int r = 0; r < n_block; r++) {                             \
                     const ptrdiff_t s = rows[i + r];                            \
                     const TYPE closest = closest_sq[s], w = weights[s];         \
+                    NAME##_vec d2[V];                                           \
+                    mask closer = zero < zero;                                  \
                     for (int v = 0; v < V; v++) {                               \
-                        NAME##_vec d2 = x_sq_norms[s] + norms[v] - 2 * acc[r][v]; \
-                        d2 = TURBOCLUSTER_POSITIVE_PART(d2, zero);              \
-                        NAME##_vec better = closest - d2;                       \
-                        gain[v] += w * TURBOCLUSTER_POSITIVE_PART(better, zero); \
-                        __builtin_memcpy(out_sq + s * n_padded + t0 + v * L,    \
-                                         &d2, sizeof(d2));                      \
+                        d2[v] = x_sq_norms[s] + norms[v] - 2 * acc[r][v];       \
+                        d2[v] = TURBOCLUSTER_POSITIVE_PART(d2[v], zero);        \
+                        gain[v] += w * TURBOCLUSTER_POSITIVE_PART(closest - d2[v], zero); \
+                        closer |= (d2[v] < closest) & real[v];                  \
+                    }                                                           \
+                    int keep = every_row;                                       \
+                    for (int k = 0; k < L; k++)                                 \
+                        keep |= closer[k] != 0;                                 \
+                    if (keep) {                                                 \
+                        const ptrdiff_t j = every_row ? i + r : n_out++;        \
+                        for (int v = 0; v < V; v++)                             \
+                            TURBOCLUSTER_STORE(out_sq + j * n_padded + t0 + v * L, d2[v]); \
+                        out_offset[j] = (unsigned short) (s - chunk_start);     \
                     }                                                           \
                 }                                                               \
             }                                                                   \
@@ -116,18 +144,21 @@
                 for (int k = 0; k < L; k++)                                     \
                     gains[t0 + v * L + k] += gain[v][k];                        \
         }                                                                       \
+        return every_row ? n_rows : n_out;                                      \
     }
 
 #else
 #define TURBOCLUSTER_SCORE_ROWS(NAME, TYPE)                                     \
-    static void NAME(                                                           \
+    static ptrdiff_t NAME(                                                      \
         const TYPE *X, const ptrdiff_t *rows, ptrdiff_t n_rows,                 \
-        ptrdiff_t n_features, const TYPE *x_sq_norms, const TYPE *weights,      \
-        const TYPE *closest_sq, const TYPE *centers_t,                          \
+        ptrdiff_t chunk_start, ptrdiff_t n_features, const TYPE *x_sq_norms,    \
+        const TYPE *weights, const TYPE *closest_sq, const TYPE *centers_t,     \
         const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
-        TYPE *out_sq, double *gains)                                            \
+        TYPE *out_sq, unsigned short *out_offset, double *gains)                \
     {                                                                           \
-        for (ptrdiff_t t = 0; t < n_centers; t++) {                             \
+        /* Every row keeps a slot; gains are summed in TYPE in row order, per \
+         * center, before they join the double gains, as above. */             \
+        for (ptrdiff_t t = 0; t < n_padded; t++) {                              \
             TYPE gain = 0;                                                      \
             for (ptrdiff_t i = 0; i < n_rows; i++) {                            \
                 const ptrdiff_t s = rows[i];                                    \
@@ -137,12 +168,14 @@
                     dot += x[f] * centers_t[f * n_padded + t];                  \
                 TYPE d2 = x_sq_norms[s] + center_sq_norms[t] - 2 * dot;         \
                 d2 = d2 > 0 ? d2 : 0;                                           \
-                out_sq[s * n_padded + t] = d2;                                  \
+                out_sq[i * n_padded + t] = d2;                                  \
+                out_offset[i] = (unsigned short) (s - chunk_start);             \
                 if (d2 < closest_sq[s])                                         \
                     gain += weights[s] * (closest_sq[s] - d2);                  \
             }                                                                   \
             gains[t] += gain;                                                   \
         }                                                                       \
+        return n_rows;                                                          \
     }
 #endif
 
