@@ -31,6 +31,29 @@ from _reduce cimport (
 from _distances cimport ROWS_AHEAD, prefetch_row, score_rows
 
 
+cdef inline void add_center_to_chunk(
+    Py_ssize_t c,
+    int last_index,
+    int last_best,
+    floating[::1] closest_sq,
+    int[::1] nearest,
+    const floating[:, ::1] kept_sq,
+    const unsigned short[::1] kept_offset,
+    const Py_ssize_t[::1] n_kept,
+) noexcept nogil:
+    """In chunk c, make candidate last_best of the last scoring center
+    last_index: its kept samples that it brings closer take it as nearest."""
+    cdef Py_ssize_t chunk = c * CHUNK_SIZE
+    cdef Py_ssize_t k, s
+    if last_best < 0:
+        return
+    for k in range(n_kept[c]):
+        s = chunk + kept_offset[chunk + k]
+        if kept_sq[chunk + k, last_best] < closest_sq[s]:
+            closest_sq[s] = kept_sq[chunk + k, last_best]
+            nearest[s] = last_index
+
+
 def score_candidates(
     const floating[:, ::1] X,
     const floating[::1] x_sq_norms,
@@ -97,7 +120,7 @@ def score_candidates(
     cdef double* part
     cdef double* chunk_gain
     cdef Py_ssize_t* scored
-    cdef Py_ssize_t g, c, chunk, n_rows, n_scored, k, i, s, t
+    cdef Py_ssize_t g, c, chunk, n_rows, n_scored, i, s, t
     cdef floating closest
     cdef double base
 
@@ -113,12 +136,8 @@ def score_candidates(
                 chunk = c * CHUNK_SIZE
                 n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
                 # The kept samples of the chunk may be nearest to the new center.
-                if last_best >= 0:
-                    for k in range(n_kept[c]):
-                        s = chunk + kept_offset[chunk + k]
-                        if kept_sq[chunk + k, last_best] < closest_sq[s]:
-                            closest_sq[s] = kept_sq[chunk + k, last_best]
-                            nearest[s] = last_index
+                add_center_to_chunk(c, last_index, last_best, closest_sq, nearest,
+                                    kept_sq, kept_offset, n_kept)
                 # Without branches: whether a sample is scored is a coin toss
                 # for the branch predictor.
                 base = 0.0
@@ -271,16 +290,9 @@ def add_last_center(
     kept_sq, kept_offset, n_kept                # IN  as for score_candidates
     n_threads : int
     """
-    cdef Py_ssize_t n_chunks = n_kept.shape[0]
-    cdef Py_ssize_t c, chunk, k, s
+    cdef Py_ssize_t c
 
-    if last_best < 0:
-        return
     with nogil:
-        for c in prange(n_chunks, schedule='static', num_threads=n_threads):
-            chunk = c * CHUNK_SIZE
-            for k in range(n_kept[c]):
-                s = chunk + kept_offset[chunk + k]
-                if kept_sq[chunk + k, last_best] < closest_sq[s]:
-                    closest_sq[s] = kept_sq[chunk + k, last_best]
-                    nearest[s] = last_index
+        for c in prange(n_kept.shape[0], schedule='static', num_threads=n_threads):
+            add_center_to_chunk(c, last_index, last_best, closest_sq, nearest,
+                                kept_sq, kept_offset, n_kept)

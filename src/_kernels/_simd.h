@@ -58,6 +58,14 @@
  * t < n_centers brings closer than closest_sq (mostly a few: the others cost
  * no memory traffic); with more blocks, every row. Four rows at a time, each
  * with V vectors of accumulators per block of centers. */
+/* The parameters of both versions below. */
+#define TURBOCLUSTER_SCORE_ROWS_PARAMS(TYPE)                                    \
+        const TYPE *X, const ptrdiff_t *rows, ptrdiff_t n_rows,                 \
+        ptrdiff_t chunk_start, ptrdiff_t n_features, const TYPE *x_sq_norms,    \
+        const TYPE *weights, const TYPE *closest_sq, const TYPE *centers_t,     \
+        const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
+        TYPE *out_sq, unsigned short *out_offset, double *gains
+
 #if defined(__GNUC__)
 /* 32-byte vectors: one AVX register, two SSE registers in the baseline clone.
  * Loads and stores go through memcpy, which compiles to unaligned vector
@@ -72,12 +80,7 @@
 
 #define TURBOCLUSTER_SCORE_ROWS(NAME, TYPE)                                     \
     typedef TURBOCLUSTER_VEC(TYPE) NAME##_vec;                                  \
-    TURBOCLUSTER_DISPATCH static ptrdiff_t NAME(                                \
-        const TYPE *X, const ptrdiff_t *rows, ptrdiff_t n_rows,                 \
-        ptrdiff_t chunk_start, ptrdiff_t n_features, const TYPE *x_sq_norms,    \
-        const TYPE *weights, const TYPE *closest_sq, const TYPE *centers_t,     \
-        const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
-        TYPE *out_sq, unsigned short *out_offset, double *gains)                \
+    TURBOCLUSTER_DISPATCH static ptrdiff_t NAME(TURBOCLUSTER_SCORE_ROWS_PARAMS(TYPE)) \
     {                                                                           \
         enum { L = 32 / sizeof(TYPE), V = TURBOCLUSTER_CENTER_BLOCK / L };      \
         const ptrdiff_t row_bytes = n_features * (ptrdiff_t) sizeof(TYPE);      \
@@ -149,12 +152,7 @@
 
 #else
 #define TURBOCLUSTER_SCORE_ROWS(NAME, TYPE)                                     \
-    static ptrdiff_t NAME(                                                      \
-        const TYPE *X, const ptrdiff_t *rows, ptrdiff_t n_rows,                 \
-        ptrdiff_t chunk_start, ptrdiff_t n_features, const TYPE *x_sq_norms,    \
-        const TYPE *weights, const TYPE *closest_sq, const TYPE *centers_t,     \
-        const TYPE *center_sq_norms, ptrdiff_t n_centers, ptrdiff_t n_padded,   \
-        TYPE *out_sq, unsigned short *out_offset, double *gains)                \
+    static ptrdiff_t NAME(TURBOCLUSTER_SCORE_ROWS_PARAMS(TYPE))                \
     {                                                                           \
         /* Every row keeps a slot; gains are summed in TYPE in row order, per \
          * center, before they join the double gains, as above. */             \
