@@ -6,8 +6,10 @@ Usage: python benchmarks/run.py [WORKLOAD ...] [--repeat N] [--quick]
 Both sides run in this process on the same array. Each is warmed up once
 (untimed), then the timed runs alternate between the two, swapping which goes
 first every repetition so that neither always follows the other; the table
-shows the median. Data generation, the fixed init of the per-iteration
-timings and the quality figures are never timed. See benchmarks/README.md.
+shows the median. Before each timed run, a pause lets the worker threads
+that the last run left spinning (OpenMP and BLAS pools of either library) go
+to sleep. Data generation, the fixed init of the per-iteration timings and
+the quality figures are never timed. See benchmarks/README.md.
 """
 
 import argparse
@@ -36,20 +38,25 @@ import turbocluster  # noqa: E402
 import workloads as wl  # noqa: E402
 
 MIB = 1024.0 ** 2
+# Seconds of quiet before each timed run. Idle OpenMP and BLAS workers spin
+# for a while before they sleep, on the cores the next run needs: measured
+# here, k-means++ took 4-10% longer right after the other library's run.
+SETTLE_S = 0.25
 
 
 ###############################################################################
 # Measuring
 
 
-def _timed(fn, args):
+def _timed(fn, args, settle):
     gc.collect()
+    time.sleep(settle)
     start = time.perf_counter()
     result = fn(*args)
     return time.perf_counter() - start, result
 
 
-def time_pair(ours, reference, args, repeat, read, warm_up=True):
+def time_pair(ours, reference, args, repeat, read, settle, warm_up=True):
     """Median seconds of ``ours`` and ``reference`` over ``repeat`` runs each.
 
     ``read(result)`` extracts what is kept from a run (a dict), so that large
@@ -65,7 +72,7 @@ def time_pair(ours, reference, args, repeat, read, warm_up=True):
     for rep in range(repeat):
         order = ("ours", "reference") if rep % 2 == 0 else ("reference", "ours")
         for side in order:
-            dt, result = _timed(sides[side], args)
+            dt, result = _timed(sides[side], args, settle)
             seconds[side].append(dt)
             figures[side].append(read(result, dt))
             del result
@@ -92,7 +99,7 @@ def peak_mib(fn, args):
     return peak / MIB
 
 
-def run_workload(w, cache, repeat, memory):
+def run_workload(w, cache, repeat, memory, settle=SETTLE_S):
     """Measure one workload; returns its table row as a dict."""
     X = cache.X(w.data_key)
 
@@ -102,7 +109,7 @@ def run_workload(w, cache, repeat, memory):
             "n_iter": int(w.n_iter(result)) if w.n_iter is not None else None,
         }
 
-    timing = time_pair(w.ours, w.reference, (X,), repeat, read)
+    timing = time_pair(w.ours, w.reference, (X,), repeat, read, settle)
     row = {
         "label": w.label,
         "name": w.name,
@@ -122,7 +129,7 @@ def run_workload(w, cache, repeat, memory):
         per_iter = time_pair(
             ours_from, reference_from, (X, init), repeat,
             read=lambda est, seconds: seconds / max(int(est.n_iter_), 1),
-            warm_up=False,
+            settle=settle, warm_up=False,
         )
         row["sklearn_s_per_iter"] = statistics.median(per_iter["reference"][1])
         row["ours_s_per_iter"] = statistics.median(per_iter["ours"][1])
@@ -346,7 +353,9 @@ def main(argv=None, out=None):
     cache = wl.DataCache(sizes, selected)
     rows = []
     for w in selected:
-        row = run_workload(w, cache, args.repeat, args.memory)
+        # The quick sizes check the runner, not the timings: no pauses.
+        row = run_workload(w, cache, args.repeat, args.memory,
+                           settle=0.0 if args.quick else SETTLE_S)
         rows.append(row)
         table.row(row)
 

@@ -17,7 +17,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._kernels import _assign, _center, _kmeanspp, _lloyd
@@ -70,7 +70,8 @@ def kmeans_plusplus(
 
     x_squared_norms : array-like of shape (n_samples,), default=None
         Accepted for compatibility with scikit-learn and checked for length;
-        not needed, since distances are computed from differences.
+        not used: the norms come with the first pass over `X`, at no extra
+        cost, and the first center's distances are computed from differences.
 
     random_state : int, RandomState instance or None, default=None
         Seed of the sampling. An int gives reproducible centers.
@@ -133,7 +134,10 @@ def kmeans_plusplus(
         },
         caller_name="kmeans_plusplus",
     )
-    X = check_array(X, accept_sparse="csr", dtype=list(FLOAT_DTYPES))
+    # NaN and infinity are caught by the first pass over X (see
+    # _greedy_kmeans_plusplus), which spares a pass of its own.
+    X = check_array(X, accept_sparse="csr", dtype=list(FLOAT_DTYPES),
+                    ensure_all_finite=False)
     sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
     if X.shape[0] < n_clusters:
         raise ValueError(
@@ -151,7 +155,7 @@ def kmeans_plusplus(
     with blas_single_threaded():
         centers, indices, _ = _greedy_kmeans_plusplus(
             X, n_clusters, sample_weight, random_state, n_local_trials,
-            effective_n_threads(),
+            effective_n_threads(), check_finite=True,
         )
     return centers, indices
 
@@ -169,8 +173,12 @@ def _padded_t(centers):
 
 
 def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
-                            n_local_trials, n_threads, x_sq_norms=None):
+                            n_local_trials, n_threads, x_sq_norms=None,
+                            check_finite=False):
     """k-means++ on validated, dense, C-contiguous X.
+
+    check_finite: X is not yet known to be free of NaN and infinity; the
+    pass over X that k-means++ starts with checks it, as check_array would.
 
     Returns the centers, their indices in X, and the index of each sample's
     nearest center (as the squared distances from the expanded product rank
@@ -185,8 +193,6 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     centers = np.empty((n_clusters, n_features), dtype=dtype)
     indices = np.full(n_clusters, -1, dtype=np.intp)
 
-    if x_sq_norms is None:
-        x_sq_norms = _sq_norms(X)
     n_chunks = -(-n_samples // _CHUNK_SIZE)
     closest_sq = np.empty(n_samples, dtype=dtype)
     n_padded = -(-n_local_trials // _CENTER_BLOCK) * _CENTER_BLOCK
@@ -202,11 +208,18 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
     centers[0] = X[first]
     indices[0] = first
-    # D^2 to the first center, from differences; no candidate is pending yet.
-    nearest = np.zeros(n_samples, dtype=np.int32)
-    _assign.assigned_sq_distances(X, centers[:1], nearest, closest_sq, n_threads)
-    weighted = sample_weight * closest_sq.astype(np.float64)
-    chunk_potential[0] = np.add.reduceat(weighted, np.arange(0, n_samples, _CHUNK_SIZE))
+    # D^2 to the first center, from differences, and the norms if need be, in
+    # one pass over X; no candidate is pending yet.
+    compute_norms = x_sq_norms is None
+    if compute_norms:
+        x_sq_norms = np.empty(n_samples, dtype=dtype)
+    nearest = np.empty(n_samples, dtype=np.int32)
+    _kmeanspp.first_center(X, centers[0], sample_weight, x_sq_norms, compute_norms,
+                           closest_sq, nearest, chunk_potential[0], n_threads)
+    if check_finite and not np.isfinite(chunk_potential[0].sum()):
+        # NaN or infinity in X, or finite values so large that their squares
+        # overflow: scikit-learn's check tells which, and passes the latter.
+        assert_all_finite(X, input_name="X")
     best, last_best = 0, -1
 
     for c in range(1, n_clusters):
@@ -223,7 +236,8 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
         # This pass also makes the last step's best candidate a center.
         _kmeanspp.score_candidates(X, x_sq_norms, sample_weight, *_padded_t(candidates),
                                    reach, c - 1, last_best, closest_sq, nearest,
-                                   kept_sq, kept_offset, n_kept, chunk_potential, gains,
+                                   kept_sq, kept_offset, n_kept,
+                                   chunk_potential[best].copy(), chunk_potential, gains,
                                    n_threads)
         best = last_best = int(np.argmax(gains))
         centers[c] = candidates[best]

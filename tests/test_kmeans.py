@@ -888,6 +888,21 @@ _PLUSPLUS_BAD_INPUTS = [
     ("n_clusters=0", dict(X=_X_BAD, n_clusters=0), ValueError,
      "The 'n_clusters' parameter of kmeans_plusplus must be"),
     ("nan", dict(X=_with_value(np.nan), n_clusters=2), ValueError, "contains NaN"),
+    ("inf", dict(X=_with_value(np.inf), n_clusters=2), ValueError,
+     "contains infinity"),
+    ("-inf", dict(X=_with_value(-np.inf), n_clusters=2), ValueError,
+     "contains infinity"),
+    ("sparse nan", dict(X=sp.csr_matrix(_with_value(np.nan)), n_clusters=2), ValueError,
+     "contains NaN"),
+    # NaN in a sample of weight zero, or with the norms given: the pass that
+    # checks X must still see it.
+    ("nan, weight zero", dict(X=_with_value(np.nan), n_clusters=2,
+                              sample_weight=np.where(np.arange(10) == 3, 0.0, 1.0)),
+     ValueError, "contains NaN"),
+    ("nan, norms given", dict(X=_with_value(np.nan), n_clusters=2,
+                              x_squared_norms=np.ones(10)), ValueError, "contains NaN"),
+    ("float32 inf", dict(X=_with_value(np.inf).astype(np.float32), n_clusters=2),
+     ValueError, "contains infinity"),
     ("empty", dict(X=np.empty((0, 2)), n_clusters=1), ValueError,
      r"Found array with 0 sample\(s\)"),
     ("short weights", dict(X=_X_BAD, n_clusters=2, sample_weight=np.ones(3)),
@@ -908,6 +923,19 @@ def test_kmeans_plusplus_bad_input_raises_like_sklearn(kwargs, exception, match)
         kmeans_plusplus(**kwargs)
     with pytest.raises(exception):
         sk_kmeans_plusplus(**kwargs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kmeans_plusplus_accepts_huge_finite_values_like_sklearn(dtype):
+    # Their squares overflow, which the pass that checks X for NaN and
+    # infinity sees too; finite input is still accepted, as check_array does.
+    X = np.random.RandomState(0).uniform(size=(50, 3)).astype(dtype)
+    X *= np.finfo(dtype).max / 4
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        centers, indices = kmeans_plusplus(X, 3, random_state=0)
+    assert centers.shape == (3, 3)
+    assert np.all((0 <= indices) & (indices < 50))
 
 
 @pytest.mark.parametrize("array_type", ARRAY_TYPES)

@@ -28,7 +28,57 @@ from _reduce cimport (
     CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from _distances cimport ROWS_AHEAD, prefetch_row, score_rows
+from _distances cimport ROWS_AHEAD, prefetch_row, score_rows, sq_euclidean, sq_norm
+
+
+def first_center(
+    const floating[:, ::1] X,
+    const floating[::1] center,
+    const floating[::1] sample_weight,
+    floating[::1] x_sq_norms,
+    bint compute_norms,
+    floating[::1] closest_sq,
+    int[::1] nearest,
+    double[::1] chunk_potential,
+    int n_threads,
+):
+    """The first center's distances, and the samples' norms, in one pass.
+
+    Every sample gets D^2 = ||x - center||^2 from differences and the first
+    center as nearest; each chunk gets its potential, the sum of w * D^2 in
+    sample order. With compute_norms, x_sq_norms is filled too. A sample
+    with a NaN or an infinity makes its chunk's potential NaN or infinite.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)                 # IN
+    center : (n_features,)                      # IN
+    sample_weight : (n_samples,)                # IN
+    x_sq_norms : (n_samples,)                   # OUT if compute_norms, else unused
+    compute_norms : bool
+    closest_sq : (n_samples,)                   # OUT
+    nearest : (n_samples,)                      # OUT all 0
+    chunk_potential : (n_chunks,)               # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_chunks = chunk_potential.shape[0]
+    cdef Py_ssize_t c, s
+    cdef floating closest
+    cdef double potential
+
+    for c in prange(n_chunks, nogil=True, schedule='static',
+                    num_threads=team_size(n_threads, n_chunks)):
+        potential = 0.0
+        for s in range(c * CHUNK_SIZE, min((c + 1) * CHUNK_SIZE, n_samples)):
+            closest = sq_euclidean(&X[s, 0], &center[0], n_features)
+            if compute_norms:
+                x_sq_norms[s] = sq_norm(&X[s, 0], n_features)
+            closest_sq[s] = closest
+            nearest[s] = 0
+            potential = potential + <double> sample_weight[s] * closest
+        chunk_potential[c] = potential
 
 
 cdef inline void add_center_to_chunk(
@@ -68,6 +118,7 @@ def score_candidates(
     floating[:, ::1] kept_sq,
     unsigned short[::1] kept_offset,
     Py_ssize_t[::1] n_kept,
+    const double[::1] chunk_base,
     double[:, ::1] chunk_potential,
     double[::1] gains,
     int n_threads,
@@ -85,6 +136,11 @@ def score_candidates(
     kept_sq, in sample order, with their offsets in the chunk: both passes
     read and write them in order, and a sample that no candidate brings
     closer costs no memory traffic there.
+
+    A chunk's potential once a candidate is a center is its potential before
+    less that candidate's gain there, so chunk_base is the winner's
+    chunk_potential of the last scoring: no pass adds the potentials up again,
+    and the sample loop reads only D^2 and the nearest center of each sample.
 
     Parameters
     ----------
@@ -106,6 +162,9 @@ def score_candidates(
                                                 #     its kept samples, front first
     kept_offset : (n_samples,)                  # INOUT their offsets in the chunk
     n_kept : (n_chunks,)                        # INOUT their number
+    chunk_base : (n_chunks,)                    # IN  sum over each chunk of w * D^2,
+                                                #     D^2 taken once last_best is a
+                                                #     center: its chunk_potential
     chunk_potential : (n_candidates, n_chunks)  # OUT sum over each chunk of
                                                 #     w * min(D^2, d(x, candidate)^2)
     gains : (n_candidates,)                     # OUT sum of w * max(D^2 - d^2, 0)
@@ -121,8 +180,6 @@ def score_candidates(
     cdef double* chunk_gain
     cdef Py_ssize_t* scored
     cdef Py_ssize_t g, c, chunk, n_rows, n_scored, i, s, t
-    cdef floating closest
-    cdef double base
 
     if partials == NULL:
         raise MemoryError()
@@ -140,14 +197,11 @@ def score_candidates(
                                     kept_sq, kept_offset, n_kept)
                 # Without branches: whether a sample is scored is a coin toss
                 # for the branch predictor.
-                base = 0.0
                 n_scored = 0
                 for i in range(n_rows):
                     s = chunk + i
-                    closest = closest_sq[s]
-                    base = base + sample_weight[s] * closest
                     scored[n_scored] = s
-                    n_scored = n_scored + (reach[nearest[s]] < closest)
+                    n_scored = n_scored + (reach[nearest[s]] < closest_sq[s])
                 # score_rows prefetches ROWS_AHEAD rows ahead of its reads.
                 for i in range(min(n_scored, <Py_ssize_t> ROWS_AHEAD)):
                     prefetch_row(&X[scored[i], 0], n_features * sizeof(floating))
@@ -161,7 +215,7 @@ def score_candidates(
                         &candidate_sq_norms[0], n_candidates, n_padded,
                         &kept_sq[chunk, 0], &kept_offset[chunk], chunk_gain)
                 for t in range(n_candidates):
-                    chunk_potential[t, c] = base - chunk_gain[t]
+                    chunk_potential[t, c] = chunk_base[c] - chunk_gain[t]
                     part[t] = part[t] + chunk_gain[t]
         free(scored)
         free(chunk_gain)

@@ -132,15 +132,18 @@
                         gain[v] += w * TURBOCLUSTER_POSITIVE_PART(closest - d2[v], zero); \
                         closer |= (d2[v] < closest) & real[v];                  \
                     }                                                           \
+                    /* Without branches: whether a row is kept is a coin    \
+                     * toss for the branch predictor. Its distances always go \
+                     * to the next free slot, which only a kept row takes     \
+                     * (n_out <= i + r: the slot lies in the chunk's part). */ \
                     int keep = every_row;                                       \
                     for (int k = 0; k < L; k++)                                 \
                         keep |= closer[k] != 0;                                 \
-                    if (keep) {                                                 \
-                        const ptrdiff_t j = every_row ? i + r : n_out++;        \
-                        for (int v = 0; v < V; v++)                             \
-                            TURBOCLUSTER_STORE(out_sq + j * n_padded + t0 + v * L, d2[v]); \
-                        out_offset[j] = (unsigned short) (s - chunk_start);     \
-                    }                                                           \
+                    const ptrdiff_t j = every_row ? i + r : n_out;              \
+                    for (int v = 0; v < V; v++)                                 \
+                        TURBOCLUSTER_STORE(out_sq + j * n_padded + t0 + v * L, d2[v]); \
+                    out_offset[j] = (unsigned short) (s - chunk_start);         \
+                    n_out += keep;                                              \
                 }                                                               \
             }                                                                   \
             for (int v = 0; v < V; v++)                                         \
