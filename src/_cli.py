@@ -38,7 +38,8 @@ _NPY_MAGIC = b"\x93NUMPY"
 _SEED_MAX = 2**32 - 1  # numpy's legacy RandomState takes seeds in [0, 2**32)
 
 _DEMO_N_CLUSTERS = 10
-_DEMO_REPEATS = 3
+_DEMO_REPEATS = 5
+_DEMO_SETTLE_S = 0.05
 _SIZES_PER_ROW = 10  # clusters per row of the demo's size table
 _LABEL_WIDTH = 24  # width of the label column in the demo's table
 _COLUMN_WIDTH = 15  # width of each estimator's column in the demo's table
@@ -450,14 +451,17 @@ def _run_demo(args, stdout, stderr):
     estimators = {"turbocluster": KMeans, "scikit-learn": SklearnKMeans}
     models = {}
     times = {name: [] for name in estimators}
-    # One untimed warm-up fit each (thread pools, first-call caches), then
-    # alternate the two so that a burst of load on the machine hits both.
-    for repeat in range(1 + _DEMO_REPEATS):
+    # Alternate the two, so that a burst of load on the machine hits both.
+    # A fit of a few milliseconds otherwise mostly measures the other
+    # library's idle OpenMP threads, still spinning on the cores, or its own
+    # threads waking up: each timed fit comes after a pause that lets the
+    # other library's threads go to sleep, then an untimed fit of its own.
+    for repeat in range(_DEMO_REPEATS):
         for name, estimator in estimators.items():
+            time.sleep(_DEMO_SETTLE_S)
+            _fit(estimator(**params), X, stderr)
             models[name] = estimator(**params)
-            elapsed = _fit(models[name], X, stderr)
-            if repeat > 0:
-                times[name].append(elapsed)
+            times[name].append(_fit(models[name], X, stderr))
     median = {name: statistics.median(times[name]) for name in estimators}
 
     def score(metric, labels):
