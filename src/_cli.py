@@ -389,8 +389,12 @@ def _check_n_clusters(n_clusters, n_samples, source):
         )
 
 
-def _fit(estimator, X, stderr):
-    """Fit, timing the fit alone; warnings become one line each on stderr."""
+def _fit(estimator, X, stderr, reported=None):
+    """Fit, timing the fit alone; warnings become one line each on stderr.
+
+    reported, a set, collects the messages printed: a repeated fit does not
+    print them again.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
@@ -399,8 +403,12 @@ def _fit(estimator, X, stderr):
         except ValueError as exc:  # the data or parameters, as the estimator sees them
             raise CLIError(str(exc))
         elapsed = time.perf_counter() - start
+    reported = set() if reported is None else reported
     for warning in caught:
-        print(f"{PROG}: warning: {warning.message}", file=stderr)
+        message = str(warning.message)
+        if message not in reported:
+            reported.add(message)
+            print(f"{PROG}: warning: {message}", file=stderr)
     return elapsed
 
 
@@ -451,6 +459,7 @@ def _run_demo(args, stdout, stderr):
     estimators = {"turbocluster": KMeans, "scikit-learn": SklearnKMeans}
     models = {}
     times = {name: [] for name in estimators}
+    reported = {name: set() for name in estimators}
     # Alternate the two, so that a burst of load on the machine hits both.
     # A fit of a few milliseconds otherwise mostly measures the other
     # library's idle OpenMP threads, still spinning on the cores, or its own
@@ -459,9 +468,9 @@ def _run_demo(args, stdout, stderr):
     for repeat in range(_DEMO_REPEATS):
         for name, estimator in estimators.items():
             time.sleep(_DEMO_SETTLE_S)
-            _fit(estimator(**params), X, stderr)
+            _fit(estimator(**params), X, stderr, reported[name])
             models[name] = estimator(**params)
-            times[name].append(_fit(models[name], X, stderr))
+            times[name].append(_fit(models[name], X, stderr, reported[name]))
     median = {name: statistics.median(times[name]) for name in estimators}
 
     def score(metric, labels):

@@ -7,6 +7,7 @@ one runs the module through a subprocess, as a user would.
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -96,6 +97,22 @@ def test_default_run_compares_with_scikit_learn(capsys):
     np.testing.assert_array_equal(sizes["turbocluster"],
                                   np.bincount(expected.labels_, minlength=10))
     assert sum(sizes["scikit-learn"]) == 1797
+
+
+def test_default_run_prints_each_warning_once(capsys, monkeypatch):
+    # The demonstration fits each estimator several times: a warning that
+    # every fit raises is still printed once.
+    import turbocluster._cli as cli
+
+    class WarningKMeans(KMeans):
+        def fit(self, X, y=None, sample_weight=None):
+            warnings.warn("a warning of every fit", UserWarning)
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(cli, "KMeans", WarningKMeans)
+    assert main([]) == 0
+    _, err = capsys.readouterr()
+    assert err == "turbocluster: warning: a warning of every fit\n"
 
 
 ###############################################################################
