@@ -2,12 +2,14 @@
 
 Two modes:
 
-* no PATH: a demonstration on scikit-learn's digits data set, fitting
-  turbocluster's ``KMeans`` and scikit-learn's side by side with the same
-  parameters, and printing clusters, quality and fit times;
-* PATH (a ``.csv`` or ``.npy`` file): clusters the file's rows and writes one
-  label per line to ``--output`` or stdout; the summary goes to stderr, so
-  stdout can be piped as plain labels.
+* no PATH: a demonstration (``_cli_demo.py``): turbocluster's ``KMeans`` and
+  scikit-learn's side by side, on the digits data set for quality and on a
+  generated data set large enough to time;
+* PATH (a table or an array, ``-`` for standard input): reads it
+  (``_cli_read.py``), clusters the chosen columns, and writes the labels or the
+  table with its clusters, and a plot on request (``_cli_output.py``).
+  Progress, warnings and the summary go to stderr, so that stdout can be piped
+  as plain labels.
 
 Every problem with the command line or the input is reported as one line on
 stderr with exit status 2, the status argparse uses for usage errors. A
@@ -15,52 +17,72 @@ traceback means a bug in turbocluster, never a bad file.
 """
 
 import argparse
-import csv
 import os
-import statistics
 import sys
-import textwrap
 import time
-import warnings
 
 import numpy as np
 
 from . import __version__
+from ._cli_common import (
+    PROG, CLIError, field, fit_estimator, format_inertia, format_params,
+    format_seconds, plural, progress, warn, wrapped,
+)
+from ._cli_output import (
+    TABLE_EXTENSIONS, check_plot, check_writable, output_kind, save_plot,
+    write_labels, write_table,
+)
+from ._cli_read import ReadOptions, read_data
 from ._kmeans import KMeans
+from ._threads import effective_n_threads
 
-PROG = "turbocluster"
 EXIT_OK = 0
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
-_EXTENSIONS = (".csv", ".npy")
-_NPY_MAGIC = b"\x93NUMPY"
+_SPREAD_RATIO = 10.0  # warn when feature spreads differ by more than this factor
+_SPREAD_SAMPLE = 10_000  # rows that _warn_spreads looks at
 _SEED_MAX = 2**32 - 1  # numpy's legacy RandomState takes seeds in [0, 2**32)
-
-_DEMO_N_CLUSTERS = 10
-_DEMO_REPEATS = 5
-_DEMO_SETTLE_S = 0.05
-_SIZES_PER_ROW = 10  # clusters per row of the demo's size table
-_LABEL_WIDTH = 24  # width of the label column in the demo's table
-_COLUMN_WIDTH = 15  # width of each estimator's column in the demo's table
+# --algorithm: the estimator, and for KMeans its algorithm. Later families
+# (minibatch, gmm, dbscan, agglomerative) add their names here.
+_ALGORITHMS = {"kmeans": "lloyd", "lloyd": "lloyd", "elkan": "elkan"}
+_DELIMITERS = {
+    "comma": ",", ",": ",", "semicolon": ";", ";": ";", "tab": "\t", "\\t": "\t",
+    "\t": "\t", "whitespace": "whitespace", "space": "whitespace",
+    "|": "|", "pipe": "|",
+}
 
 _EPILOG = """\
 examples:
   python -m turbocluster
-      compare turbocluster and scikit-learn on the digits data set
+      compare turbocluster and scikit-learn (digits, then generated data)
   python -m turbocluster data.csv --n-clusters 5 > labels.txt
       cluster the rows of data.csv, one label per line on stdout
-  python -m turbocluster X.npy --n-clusters 8 --algorithm elkan --output labels.txt
+  python -m turbocluster wine.csv --n-clusters 3 --standardize --drop class \\
+      --output clustered.csv --plot clusters.png
+      cluster standardized features, write the table with a 'cluster'
+      column, and draw the clusters
+  gunzip -c data.tsv.gz | python -m turbocluster - --n-clusters 8 --output labels.npy
 
-CSV files: comma separated numbers, one sample per row; the first row is
-taken as a header when one of its fields is not a number. NaN, infinite and
-missing values are rejected. Exit status: 0 on success, 2 on a bad command
-line or input file.
+input: .csv, .tsv, .txt (also .gz, .bz2, .xz, .zip), .parquet, .npy, .npz, or
+- for standard input. Text tables: the delimiter (comma, semicolon, tab or
+white space), the decimal mark and the header are found from the first lines
+unless given; a first line with a non-number is a header. Columns that look
+like a row index (0..n-1 or 1..n), text, or an integer class label (a name
+such as 'target' or 'class', or the last column beside non-integer features)
+are not clustered, with a warning naming the option that says so explicitly;
+--columns turns this off. Missing, NaN and infinite values are refused.
+
+output: .txt (one label per line; also stdout without --output), .npy (the
+labels), .csv, .tsv (also compressed) or .parquet (the input table with a
+'cluster' column appended; a text table keeps its header, or its lack of one,
+and its decimal mark).
+
+Reading text tables needs pandas, .parquet files pyarrow (pip install
+'turbocluster[cli]'); --plot needs matplotlib (pip install
+'turbocluster[plot]'). Exit status: 0 on success, 2 on a bad command line or
+input file, 130 when interrupted.
 """
-
-
-class CLIError(Exception):
-    """A problem with the command line or the input, reported without a traceback."""
 
 
 ###############################################################################
@@ -100,53 +122,142 @@ def _seed(text):
     return value
 
 
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _column_list(text):
+    tokens = [token.strip() for token in text.split(",")]
+    if not all(tokens):
+        raise argparse.ArgumentTypeError(
+            f"expected column names or numbers separated by commas, got {text!r}"
+        )
+    return tokens
+
+
+def _delimiter(text):
+    if text in _DELIMITERS:
+        return _DELIMITERS[text]
+    if len(text) == 1 and text not in "\"\n\r":
+        return text
+    raise argparse.ArgumentTypeError(
+        f"expected one character, or comma, semicolon, tab or whitespace, got {text!r}"
+    )
+
+
 def build_parser():
     """The argument parser of the ``turbocluster`` command."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=(
-            "Cluster the rows of a .csv or .npy file with turbocluster's KMeans,\n"
-            "or, without a PATH, compare turbocluster and scikit-learn on the\n"
-            "digits data set."
+            "Cluster the rows of a data file with turbocluster, or, without a\n"
+            "PATH, compare turbocluster and scikit-learn."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "path", nargs="?", metavar="PATH",
-        help="a .csv or .npy file of shape (n_samples, n_features); "
-             "omit it for the digits demonstration",
+        help="the data: a table or an array of shape (n_samples, n_features), "
+             "- for standard input; omit it for the demonstration",
     )
-    parser.add_argument(
+
+    model = parser.add_argument_group("the model")
+    model.add_argument(
+        "--algorithm", choices=tuple(_ALGORITHMS), default="kmeans",
+        help="kmeans (KMeans with Lloyd's algorithm), lloyd, or elkan "
+             "(KMeans with algorithm='elkan') (default: %(default)s)",
+    )
+    model.add_argument(
         "--n-clusters", type=_positive_int, metavar="K",
-        help="number of clusters; required with PATH "
-             f"(demonstration: {_DEMO_N_CLUSTERS})",
+        help="number of clusters; required with PATH",
     )
-    parser.add_argument(
-        "--algorithm", choices=("lloyd", "elkan"), default="lloyd",
-        help="K-means algorithm (default: %(default)s)",
-    )
-    parser.add_argument(
+    model.add_argument(
         "--n-init", type=_n_init, default="auto", metavar="N",
         help="number of initialisations, or 'auto' (default: %(default)s)",
     )
-    parser.add_argument(
+    model.add_argument(
         "--max-iter", type=_positive_int, default=300, metavar="N",
         help="maximum number of iterations of one run (default: %(default)s)",
     )
-    parser.add_argument(
+    model.add_argument(
         "--random-state", type=_seed, default=0, metavar="SEED",
         help="seed of the initialisation, for reproducible labels "
              "(default: %(default)s)",
     )
-    parser.add_argument(
+    model.add_argument(
         "--dtype", choices=("float64", "float32"), default=None,
-        help="precision of the computation (default: float32 for a float32 "
-             ".npy file, float64 otherwise)",
+        help="precision of the computation (default: float32 for float32 "
+             "data, float64 otherwise)",
     )
-    parser.add_argument(
+    model.add_argument(
+        "--standardize", action="store_true",
+        help="scale every feature to mean 0 and variance 1 before clustering "
+             "(features in different units otherwise weigh by their units)",
+    )
+    model.add_argument(
+        "--verbose", action="store_true",
+        help="print the iterations of the fit on stderr",
+    )
+
+    data = parser.add_argument_group("what to read")
+    data.add_argument(
+        "--columns", type=_column_list, metavar="LIST",
+        help="the columns to cluster: names or numbers counted from 1, "
+             "separated by commas, ranges as 2-5 (default: every numeric "
+             "column that is not an index or a label)",
+    )
+    data.add_argument(
+        "--drop", type=_column_list, default=[], metavar="LIST",
+        help="columns not to cluster, as for --columns",
+    )
+    header = data.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header", dest="header", action="store_true", default=None,
+        help="the first line (after --skip-rows) holds column names",
+    )
+    header.add_argument(
+        "--no-header", dest="header", action="store_false",
+        help="the first line is data",
+    )
+    data.add_argument(
+        "--index-col", metavar="COLUMN",
+        help="a column of row names or numbers, not clustered (name or number)",
+    )
+    data.add_argument(
+        "--delimiter", type=_delimiter, metavar="D",
+        help="the column separator: one character, or comma, semicolon, tab, "
+             "whitespace (default: found from the first lines)",
+    )
+    data.add_argument(
+        "--decimal", choices=(".", ","), default=None,
+        help="the decimal mark (default: found from the first lines)",
+    )
+    data.add_argument(
+        "--skip-rows", type=_non_negative_int, default=0, metavar="N",
+        help="lines to skip at the top of a text table (default: 0)",
+    )
+    data.add_argument(
+        "--key", metavar="NAME",
+        help="the array to read from an .npz file holding several",
+    )
+
+    output = parser.add_argument_group("what to write")
+    output.add_argument(
         "--output", metavar="FILE",
-        help="write the labels to FILE instead of stdout",
+        help="write the labels (.txt, .npy) or the table with a 'cluster' "
+             "column (.csv, .tsv, .parquet) to FILE instead of stdout",
+    )
+    output.add_argument(
+        "--plot", metavar="FILE",
+        help="draw the clusters in 2-D (first two principal components for "
+             "more features) to FILE (.png, .pdf, .svg)",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}",
@@ -154,378 +265,44 @@ def build_parser():
     return parser
 
 
+_FILE_OPTIONS = ("output", "plot", "columns", "drop", "header", "index_col",
+                 "delimiter", "decimal", "skip_rows", "key", "standardize",
+                 "verbose")
+
+
 def _check_arguments(parser, args):
     """Checks between arguments; parser.error exits with status 2."""
     if args.path is None:
-        if args.output is not None:
-            parser.error("--output needs a PATH to cluster")
+        defaults = parser.parse_args([])
+        given = [name for name in _FILE_OPTIONS
+                 if getattr(args, name) != getattr(defaults, name)]
+        if given:
+            shown = ", ".join("--" + name.replace("_", "-") for name in given)
+            parser.error(f"{shown}: need{'s' if len(given) == 1 else ''} a PATH to cluster")
     elif args.n_clusters is None:
         parser.error(f"--n-clusters is required to cluster {args.path}")
 
 
-###############################################################################
-# Reading the data
-
-
-def load_data(path, dtype=None):
-    """Read a .csv or .npy file as a finite 2-D float array.
-
-    Parameters
-    ----------
-    path : str
-        A ``.csv`` or ``.npy`` file.
-    dtype : {'float64', 'float32'}, default=None
-        None keeps a float32 .npy file in float32 and reads anything else
-        as float64.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features)
-    header : list of str or None
-        The CSV header row, None when there is none.
-
-    Raises
-    ------
-    CLIError
-        Naming the file and, for bad values, where they are.
-    """
-    if not os.path.exists(path):
-        raise CLIError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise CLIError(f"{path}: is a directory, expected a .csv or .npy file")
-    extension = os.path.splitext(path)[1].lower()
-    if extension not in _EXTENSIONS:
-        shown = repr(extension) if extension else "no extension"
-        raise CLIError(
-            f"{path}: unsupported file type ({shown}); expected a .csv or .npy file"
-        )
-    if extension == ".csv":
-        X, header, locate = _read_csv(path)
-    else:
-        X, locate = _read_npy(path)
-        header = None
-    if dtype is None:
-        dtype = np.float32 if X.dtype == np.float32 else np.float64
-    return _finite_as(X, np.dtype(dtype), path, locate), header
-
-
-def _finite_as(X, dtype, path, locate):
-    """X in dtype, refusing NaN, infinities, and values too large for dtype.
-
-    ``locate(i, j)`` tells where X[i, j] is in the file, for the messages.
-    """
-    if X.dtype.kind == "f":
-        non_finite = ~np.isfinite(X)
-        if non_finite.any():
-            i, j = np.argwhere(non_finite)[0]
-            raise CLIError(
-                f"{path}: {locate(i, j)}: {X[i, j]} is not a finite number; NaN "
-                f"and infinite values are not supported ({int(non_finite.sum())} "
-                "in the file)"
-            )
-    if X.dtype.kind != "f" or np.finfo(dtype).max < np.finfo(X.dtype).max:
-        # Checked before the cast, which would turn such values into infinities.
-        too_large = np.abs(X) > np.finfo(dtype).max
-        if too_large.any():
-            i, j = np.argwhere(too_large)[0]
-            raise CLIError(
-                f"{path}: {locate(i, j)}: {X[i, j]} is too large for {dtype}"
-            )
-    return X.astype(dtype, copy=False)
-
-
-def _is_number(field):
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_csv(path):
-    # row_numbers: the 1-based line of each row, as a spreadsheet numbers it.
-    rows, row_numbers = [], []
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            for row in reader:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # blank line
-                rows.append(row)
-                row_numbers.append(reader.line_num)
-    except UnicodeDecodeError:
-        raise CLIError(f"{path}: not a UTF-8 text file")
-    except csv.Error as exc:
-        raise CLIError(f"{path}: row {reader.line_num}: {exc}")
-    except OSError as exc:
-        raise CLIError(f"{path}: cannot read: {exc.strerror or exc}")
-
-    if not rows:
-        raise CLIError(f"{path}: the file is empty")
-    # An empty field is a missing value, not a sign of a header.
-    header = None
-    if any(field.strip() and not _is_number(field) for field in rows[0]):
-        header = [field.strip() for field in rows.pop(0)]
-        row_numbers.pop(0)
-        if not rows:
-            raise CLIError(f"{path}: the file has a header row but no data rows")
-
-    n_features = len(rows[0]) if header is None else len(header)
-    for row, row_number in zip(rows, row_numbers):
-        if len(row) != n_features:
-            reference = "the first row" if header is None else "the header"
-            raise CLIError(
-                f"{path}: row {row_number} has {_plural(len(row), 'field')}, "
-                f"expected {n_features} as in {reference}"
-            )
-
-    try:
-        X = np.array(rows, dtype=np.float64)
-    except ValueError as exc:
-        _raise_first_non_number(path, rows, row_numbers, header)
-        # numpy refused a value that float() accepts: report numpy's reason.
-        raise CLIError(f"{path}: {exc}")
-
-    def locate(i, j):
-        return f"row {row_numbers[i]}, {_column_name(j, header)}"
-
-    return X, header, locate
-
-
-def _plural(n, noun):
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _column_name(j, header):
-    """Column j as a spreadsheet user counts it, with its header name."""
-    if header is None:
-        return f"column {j + 1}"
-    return f"column {j + 1} ({header[j]!r})"
-
-
-def _raise_first_non_number(path, rows, row_numbers, header):
-    for row, row_number in zip(rows, row_numbers):
-        for j, field in enumerate(row):
-            if _is_number(field):
-                continue
-            where = f"{path}: row {row_number}, {_column_name(j, header)}"
-            if not field.strip():
-                raise CLIError(
-                    f"{where}: empty value; missing values are not supported"
-                )
-            hint = ""
-            if ";" in field or "\t" in field:
-                hint = " (columns must be separated by commas)"
-            raise CLIError(f"{where}: {field.strip()!r} is not a number{hint}")
-
-
-def _read_npy(path):
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(len(_NPY_MAGIC))
-            if not magic:
-                raise CLIError(f"{path}: the file is empty")
-            if magic != _NPY_MAGIC:
-                raise CLIError(f"{path}: not a NumPy .npy file")
-            f.seek(0)
-            X = np.load(f, allow_pickle=False)
-    except OSError as exc:
-        raise CLIError(f"{path}: cannot read: {exc.strerror or exc}")
-    except (ValueError, EOFError) as exc:  # object arrays, truncated files
-        raise CLIError(f"{path}: cannot read the array: {exc}")
-
-    if X.dtype.kind not in "biuf":
-        raise CLIError(
-            f"{path}: the array has dtype {X.dtype}; expected numbers "
-            "(integer or floating point)"
-        )
-    if X.ndim == 1:
-        raise CLIError(
-            f"{path}: the array is 1-D, of shape {X.shape}; expected a 2-D array "
-            "of shape (n_samples, n_features) (for a single feature, save "
-            "x.reshape(-1, 1))"
-        )
-    if X.ndim != 2:
-        raise CLIError(
-            f"{path}: the array is {X.ndim}-D, of shape {X.shape}; expected a "
-            "2-D array of shape (n_samples, n_features)"
-        )
-    if X.shape[0] == 0:
-        raise CLIError(f"{path}: the array has no samples (shape {X.shape})")
-    if X.shape[1] == 0:
-        raise CLIError(f"{path}: the array has no features (shape {X.shape})")
-
-    def locate(i, j):
-        return f"X[{i}, {j}] (row {i}, column {j}, counting from 0)"
-
-    if X.dtype.kind != "f":  # integers and booleans: float64 holds them
-        X = X.astype(np.float64)
-    return X, locate
+def _read_options(args):
+    return ReadOptions(
+        columns=args.columns, drop=args.drop, header=args.header,
+        index_col=args.index_col, delimiter=args.delimiter, decimal=args.decimal,
+        skip_rows=args.skip_rows, key=args.key, dtype=args.dtype,
+    )
 
 
 ###############################################################################
-# Fitting and reporting
+# Clustering a file
 
 
 def _kmeans_params(args, n_clusters):
     return dict(
         n_clusters=n_clusters,
-        algorithm=args.algorithm,
+        algorithm=_ALGORITHMS[args.algorithm],
         n_init=args.n_init,
         max_iter=args.max_iter,
         random_state=args.random_state,
     )
-
-
-def _format_params(params):
-    return ", ".join(f"{key}={value!r}" for key, value in params.items())
-
-
-def _check_n_clusters(n_clusters, n_samples, source):
-    if n_clusters > n_samples:
-        raise CLIError(
-            f"--n-clusters {n_clusters} is larger than the number of samples "
-            f"({n_samples}) in {source}"
-        )
-
-
-def _fit(estimator, X, stderr, reported=None):
-    """Fit, timing the fit alone; warnings become one line each on stderr.
-
-    reported, a set, collects the messages printed: a repeated fit does not
-    print them again.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        try:
-            estimator.fit(X)
-        except ValueError as exc:  # the data or parameters, as the estimator sees them
-            raise CLIError(str(exc))
-        elapsed = time.perf_counter() - start
-    reported = set() if reported is None else reported
-    for warning in caught:
-        message = str(warning.message)
-        if message not in reported:
-            reported.add(message)
-            print(f"{PROG}: warning: {message}", file=stderr)
-    return elapsed
-
-
-def _format_seconds(seconds):
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} us"
-    if seconds < 1.0:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
-def _format_inertia(inertia):
-    return f"{inertia:.10g}"
-
-
-def _cluster_sizes(labels, n_clusters):
-    return np.bincount(labels, minlength=n_clusters)
-
-
-def _field(label, text, width=16):
-    """``label`` in a column of ``width``, ``text`` beside it on one line."""
-    return f"{label:<{width}}{text}"
-
-
-def _wrapped(label, text, width=16):
-    """``label`` in a column of ``width``, ``text`` wrapped beside it."""
-    return textwrap.fill(
-        text, width=79, initial_indent=f"{label:<{width}}",
-        subsequent_indent=" " * width, break_on_hyphens=False,
-    )
-
-
-def _run_demo(args, stdout, stderr):
-    """Fit both KMeans on the digits data set and print the comparison."""
-    # Imported here: only the demonstration needs them.
-    from sklearn import __version__ as sklearn_version
-    from sklearn.cluster import KMeans as SklearnKMeans
-    from sklearn.datasets import load_digits
-    from sklearn.metrics import adjusted_rand_score, silhouette_score
-
-    digits = load_digits()
-    X = digits.data.astype(args.dtype or np.float64)
-    n_samples, n_features = X.shape
-    n_clusters = args.n_clusters or _DEMO_N_CLUSTERS
-    _check_n_clusters(n_clusters, n_samples, "the digits data set")
-    params = _kmeans_params(args, n_clusters)
-
-    estimators = {"turbocluster": KMeans, "scikit-learn": SklearnKMeans}
-    models = {}
-    times = {name: [] for name in estimators}
-    reported = {name: set() for name in estimators}
-    # Alternate the two, so that a burst of load on the machine hits both.
-    # A fit of a few milliseconds otherwise mostly measures the other
-    # library's idle OpenMP threads, still spinning on the cores, or its own
-    # threads waking up: each timed fit comes after a pause that lets the
-    # other library's threads go to sleep, then an untimed fit of its own.
-    for repeat in range(_DEMO_REPEATS):
-        for name, estimator in estimators.items():
-            time.sleep(_DEMO_SETTLE_S)
-            _fit(estimator(**params), X, stderr, reported[name])
-            models[name] = estimator(**params)
-            times[name].append(_fit(models[name], X, stderr, reported[name]))
-    median = {name: statistics.median(times[name]) for name in estimators}
-
-    def score(metric, labels):
-        try:
-            return f"{metric(labels):.4f}"
-        except ValueError:  # silhouette needs 2 <= n_labels <= n_samples - 1
-            return "n/a"
-
-    def row(label, cells):
-        cells = "".join(f"{cell:>{_COLUMN_WIDTH}}" for cell in cells)
-        return f"{label:<{_LABEL_WIDTH}}{cells}"
-
-    fitted = [models[name] for name in estimators]
-    ratio = median["scikit-learn"] / median["turbocluster"]
-    lines = [
-        f"turbocluster {__version__} vs scikit-learn {sklearn_version}: "
-        "KMeans on the digits data set",
-        "",
-        _wrapped("data", f"load_digits(), {n_samples} samples x {n_features} "
-                         f"features, {X.dtype}"),
-        _wrapped("parameters", _format_params(params)),
-        "",
-        row("", estimators),
-        row("iterations", [str(m.n_iter_) for m in fitted]),
-        row("inertia", [_format_inertia(m.inertia_) for m in fitted]),
-        row("silhouette score",
-            [score(lambda y: silhouette_score(X, y), m.labels_) for m in fitted]),
-        row("ARI vs digit classes",
-            [score(lambda y: adjusted_rand_score(digits.target, y), m.labels_)
-             for m in fitted]),
-        row(f"fit time (median of {_DEMO_REPEATS})",
-            [_format_seconds(median[name]) for name in estimators]),
-        row("speed vs scikit-learn", [f"{ratio:.2f}x", "1.00x"]),
-    ]
-
-    lines += ["", "cluster sizes"]
-    sizes = {name: _cluster_sizes(m.labels_, n_clusters) for name, m in models.items()}
-    width = max(len(str(n_samples)), len(str(n_clusters - 1))) + 2
-
-    def size_row(label, values):
-        return f"  {label:<14}" + "".join(f"{v:>{width}}" for v in values)
-
-    for start in range(0, n_clusters, _SIZES_PER_ROW):
-        stop = min(start + _SIZES_PER_ROW, n_clusters)
-        lines.append(size_row("cluster", range(start, stop)))
-        lines += [size_row(name, sizes[name][start:stop]) for name in estimators]
-
-    agreement = adjusted_rand_score(models["turbocluster"].labels_,
-                                    models["scikit-learn"].labels_)
-    same = " (the same partition)" if agreement == 1.0 else ""
-    lines += [
-        "",
-        f"agreement of the two labelings (adjusted Rand index): {agreement:.4f}{same}",
-    ]
-    print("\n".join(lines), file=stdout)
 
 
 def _same_file(a, b):
@@ -535,49 +312,157 @@ def _same_file(a, b):
         return False
 
 
-def _write_labels(labels, output, stdout):
-    text = "\n".join(map(str, labels.tolist())) + "\n"
-    if output is None:
-        stdout.write(text)
-        stdout.flush()
-        return
-    try:
-        with open(output, "w") as f:
-            f.write(text)
-    except OSError as exc:
-        raise CLIError(f"cannot write {output}: {exc.strerror or exc}")
+def _check_outputs(args):
+    """Refuse bad output names before reading anything."""
+    for option, path in (("--output", args.output), ("--plot", args.plot)):
+        if path is None:
+            continue
+        if args.path != "-" and _same_file(path, args.path):
+            raise CLIError(f"{option} {path} would overwrite the input file")
+        check_writable(path, option)
+    if args.output is not None:
+        output_kind(args.output)
+    if args.plot is not None:
+        check_plot(args.plot)
+    if args.output is not None and args.plot is not None and (
+        os.path.abspath(args.output) == os.path.abspath(args.plot)
+    ):
+        raise CLIError("--output and --plot name the same file")
+
+
+def _column_ranges(columns):
+    """0-based column numbers as 1-based ranges: [0, 1, 2, 5] -> '1-3, 6'."""
+    ranges, start = [], None
+    for k, j in enumerate(columns):
+        if start is None:
+            start = j
+        if k + 1 == len(columns) or columns[k + 1] != j + 1:
+            ranges.append(f"{start + 1}" if start == j else f"{start + 1}-{j + 1}")
+            start = None
+    return ", ".join(ranges)
+
+
+def _describe_columns(data):
+    n_columns = data.shape[1]
+    if data.columns == list(range(n_columns)):
+        return f"all {plural(n_columns, 'column')}"
+    text = f"{plural(len(data.columns), 'column')} of {n_columns}: " + _column_ranges(data.columns)
+    if data.names is not None:
+        names = [data.names[j] for j in data.columns]
+        text += " (" + ", ".join(names[:6]) + (", ..." if len(names) > 6 else "") + ")"
+    return text
 
 
 def _run_file(args, stdout, stderr):
-    """Cluster args.path: labels to args.output or stdout, summary to stderr."""
-    path = args.path
-    if args.output is not None and _same_file(args.output, path):
-        raise CLIError(f"--output {args.output} would overwrite the input file")
-    X, header = load_data(path, args.dtype)
-    n_samples, n_features = X.shape
-    _check_n_clusters(args.n_clusters, n_samples, path)
+    """Cluster args.path: labels or table to args.output or stdout, the rest to stderr."""
+    _check_outputs(args)
+    table_output = args.output is not None and args.output.lower().endswith(
+        tuple(TABLE_EXTENSIONS) + tuple(e + c for e in TABLE_EXTENSIONS
+                                         for c in (".gz", ".bz2", ".xz", ".zip"))
+    )
+    name = "<stdin>" if args.path == "-" else args.path
+    progress(f"reading {name} ...", stderr)
+    start = time.perf_counter()
+    data = read_data(args.path, _read_options(args), keep_frame=table_output)
+    read_s = time.perf_counter() - start
+    n_samples, n_features = data.X.shape
+    progress(
+        f"read {data.shape[0]} rows x {plural(data.shape[1], 'column')} in "
+        f"{format_seconds(read_s)} ({data.description})", stderr,
+    )
+    for message in data.warnings:
+        warn(message, stderr)
+    if args.n_clusters > n_samples:
+        raise CLIError(
+            f"--n-clusters {args.n_clusters} is larger than the number of samples "
+            f"({n_samples}) in {name}"
+        )
 
+    X = data.X
+    if not args.standardize:
+        _warn_spreads(data, stderr)
+    if args.standardize:
+        from sklearn.preprocessing import StandardScaler
+
+        X = StandardScaler(copy=False).fit_transform(X)  # X is our own array
     params = _kmeans_params(args, args.n_clusters)
-    model = KMeans(**params)
-    elapsed = _fit(model, X, stderr)
-    _write_labels(model.labels_, args.output, stdout)
+    model = KMeans(**params, verbose=int(args.verbose))
+    progress(
+        f"fitting KMeans({format_params(params)}) to {n_samples} samples x "
+        f"{plural(n_features, 'feature')}, {X.dtype}"
+        f"{', standardized' if args.standardize else ''}, on "
+        f"{plural(effective_n_threads(), 'thread')} ...", stderr,
+    )
+    fit_s = fit_estimator(model, X, stderr, verbose_to=stderr if args.verbose else None)
+    progress(
+        f"fitted in {format_seconds(fit_s)}: {plural(model.n_iter_, 'iteration')}, "
+        f"inertia {format_inertia(model.inertia_)}", stderr,
+    )
 
-    data = f"{path}: {n_samples} samples x {n_features} features, {X.dtype}"
-    if header is not None:
-        shown = ", ".join(header[:6]) + (", ..." if len(header) > 6 else "")
-        data += f", header row skipped ({shown})"
-    sizes = " ".join(map(str, _cluster_sizes(model.labels_, args.n_clusters)))
     destination = "stdout" if args.output is None else args.output
+    progress(f"writing to {destination} ...", stderr)
+    start = time.perf_counter()
+    if table_output:
+        write_table(data, model.labels_, args.output)
+        written = f"the table with a 'cluster' column, {n_samples} rows"
+    else:
+        write_labels(model.labels_, args.output, stdout)
+        written = f"{n_samples} labels"
+    progress(f"wrote {written} to {destination} in "
+             f"{format_seconds(time.perf_counter() - start)}", stderr)
+
+    if args.plot is not None:
+        progress(f"plotting to {args.plot} ...", stderr)
+        start = time.perf_counter()
+        title = (f"KMeans, {args.n_clusters} clusters: "
+                 f"{os.path.basename(name)}{', standardized' if args.standardize else ''}")
+        save_plot(args.plot, X, model.labels_, model.cluster_centers_, title)
+        progress(f"plotted in {format_seconds(time.perf_counter() - start)}", stderr)
+
+    sizes = " ".join(map(str, np.bincount(model.labels_, minlength=args.n_clusters)))
     summary = [
-        _field("data", data),
-        _wrapped("model", f"turbocluster.KMeans({_format_params(params)})"),
-        _field("iterations", str(model.n_iter_)),
-        _field("inertia", _format_inertia(model.inertia_)),
-        _wrapped("cluster sizes", sizes),
-        _field("fit time", _format_seconds(elapsed)),
-        _field("labels", f"{n_samples} lines written to {destination}"),
+        field("data", f"{n_samples} samples x {plural(n_features, 'feature')}, {X.dtype}"),
+        wrapped("columns", _describe_columns(data)),
+        wrapped("model", f"turbocluster.KMeans({format_params(params)})"),
+        field("iterations", str(model.n_iter_)),
+        field("inertia", format_inertia(model.inertia_)),
+        wrapped("cluster sizes", sizes),
+        field("fit time", format_seconds(fit_s)),
     ]
     print("\n".join(summary), file=stderr)
+
+
+def _warn_spreads(data, stderr):
+    """Warn when the features' spreads differ by more than _SPREAD_RATIO: the
+    widest then decide the clusters, the most common mistake with raw data."""
+    X = data.X
+    if X.shape[1] < 2:
+        return
+    # A few thousand rows tell the spreads well enough, at no cost.
+    sample = X[:: max(1, X.shape[0] // _SPREAD_SAMPLE)]
+    spreads = sample.std(axis=0, dtype=np.float64)
+    positive = np.flatnonzero(spreads > 0)
+    if positive.size < 2:
+        return
+    widest = positive[np.argmax(spreads[positive])]
+    narrowest = positive[np.argmin(spreads[positive])]
+    ratio = spreads[widest] / spreads[narrowest]
+    if ratio > _SPREAD_RATIO:
+        warn(
+            f"the features' spreads differ by a factor of {ratio:.3g} (standard "
+            f"deviation {spreads[widest]:.3g} in "
+            f"{data.column_name(data.columns[widest])}, {spreads[narrowest]:.3g} in "
+            f"{data.column_name(data.columns[narrowest])}): the widest decide the "
+            "clusters; "
+            "--standardize scales every feature to variance 1 first", stderr,
+        )
+
+
+def _run_demo(args, stdout, stderr):
+    from ._cli_demo import run_demo
+
+    params = _kmeans_params(args, args.n_clusters)
+    run_demo(params, args.dtype, stdout, stderr)
 
 
 ###############################################################################

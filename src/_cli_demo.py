@@ -1,0 +1,330 @@
+"""The demonstration: ``python -m turbocluster`` without a PATH.
+
+Two sections, turbocluster's ``KMeans`` and scikit-learn's side by side with
+the same parameters:
+
+* the digits data set, for the quality of the clusters (iterations, inertia,
+  silhouette, agreement with the digit classes and between the two labelings);
+  its fits take milliseconds, too short to say much about speed;
+* a generated data set, for the speed: fits of a few hundred milliseconds
+  (turbocluster) on a fixed amount of work, in float64 and float32.
+
+Timing, in both sections: the two libraries alternate, so that a burst of
+load on the machine hits both; each timed fit comes after a pause that lets
+the other library's idle OpenMP threads stop spinning on the cores it needs;
+the median of the timed fits is reported.
+"""
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from ._cli_common import (
+    CLIError,
+    field,
+    fit_estimator,
+    format_inertia,
+    format_params,
+    format_seconds,
+    plural,
+    wrapped,
+)
+from ._kmeans import KMeans
+from ._threads import effective_n_threads
+
+_DIGITS_N_CLUSTERS = 10
+_DIGITS_REPEATS = 5
+# Seconds of quiet before each timed fit. libgomp's idle workers spin before
+# they sleep; a digits fit (milliseconds) right after the other library's
+# would mostly measure them.
+_DIGITS_SETTLE_S = 0.05
+_SIZES_PER_ROW = 10  # clusters per row of the digits' size table
+_LABEL_WIDTH = 24  # width of the label column of both tables
+_COLUMN_WIDTH = 15  # width of each estimator's column in the digits' table
+
+# The generated data: fixed (its own seed), whatever the parameters. Sizes
+# measured on 2 cores (x86-64, AVX-512): one turbocluster fit takes about
+# 0.5 s in float64 and 0.33 s in float32, scikit-learn's 1.2 s and 1.4 s; the
+# whole demonstration about 17 s. 400_000 samples would bring float32 under
+# 0.3 s, where the start of the threads and short disturbances weigh on the
+# ratio; larger sizes leave little room under half a minute on a busy machine.
+_GENERATED_SAMPLES = 500_000
+_GENERATED_FEATURES = 32
+_GENERATED_CENTERS = 32
+# Wide blobs that overlap: Lloyd's iterations never reach strict convergence
+# (no label changes) within _GENERATED_MAX_ITER, so with tol=0 both libraries
+# run exactly that many iterations and the ratio compares equal work.
+_GENERATED_CLUSTER_STD = 4.0
+_GENERATED_SEED = 0
+_GENERATED_MAX_ITER = 20
+_GENERATED_REPEATS = 3
+# The untimed warm-up fit of each library, per dtype: k-means++ and this many
+# iterations load the code, start the threads and touch the array, at a
+# fraction of a timed fit's cost (whole fits would add about 3 s).
+_GENERATED_WARM_UP_ITER = 2
+# Seconds of quiet before each timed fit: long enough for the idle workers of
+# the other library to go to sleep, short beside fits of 0.3 to 1.5 s
+# (benchmarks/run.py pauses 0.25 s before fits of several seconds).
+_GENERATED_SETTLE_S = 0.1
+_DTYPES = ("float64", "float32")
+
+
+def run_demo(params, dtype, stdout, stderr):
+    """Compare turbocluster's KMeans with scikit-learn's; print the comparison.
+
+    Parameters
+    ----------
+    params : dict
+        KMeans keyword arguments from the command line: ``n_clusters`` (int,
+        or None for each section's own), ``algorithm``, ``n_init``,
+        ``max_iter`` and ``random_state``. The generated-data section always
+        runs one initialisation with ``tol=0`` and at most
+        ``_GENERATED_MAX_ITER`` iterations, so that both libraries do the
+        same work.
+    dtype : {None, 'float64', 'float32'}
+        None: the digits in float64, the generated data in both dtypes.
+    stdout, stderr : file
+        The comparison goes to stdout; each distinct warning of a library's
+        fits once to stderr.
+
+    Raises
+    ------
+    CLIError
+        When ``n_clusters`` is larger than the number of samples of a data
+        set, before anything is printed.
+    """
+    # Imported here: only the demonstration needs them.
+    from sklearn import __version__ as sklearn_version
+    from sklearn.cluster import KMeans as SklearnKMeans
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    for n_samples, source in ((digits.data.shape[0], "the digits data set"),
+                              (_GENERATED_SAMPLES, "the generated data set")):
+        if params["n_clusters"] is not None and params["n_clusters"] > n_samples:
+            raise CLIError(
+                f"--n-clusters {params['n_clusters']} is larger than the number "
+                f"of samples ({n_samples}) in {source}"
+            )
+
+    estimators = {"turbocluster": KMeans, "scikit-learn": SklearnKMeans}
+    # One set per library for the whole demonstration: a warning that every
+    # fit raises is printed once, whatever the number of fits.
+    reported = {name: set() for name in estimators}
+    print(f"turbocluster {__version__} vs scikit-learn {sklearn_version}: "
+          "KMeans side by side", file=stdout)
+    print(field("threads", _threads_line()), file=stdout)
+    print(file=stdout)
+    _digits_section(digits, params, dtype or "float64", estimators, reported,
+                    stdout, stderr)
+    print(file=stdout)
+    dtypes = _DTYPES if dtype is None else (dtype,)
+    _generated_section(params, dtypes, estimators, reported, stdout, stderr)
+
+
+###############################################################################
+# Timing
+
+
+def _timed_fits(estimators, params, X, repeats, settle_s, stderr, reported,
+                warm_up_each):
+    """Fit each estimator ``repeats`` times, the libraries alternating.
+
+    Which library goes first swaps every repeat, so that neither always
+    follows the other. Before each timed fit: a pause of ``settle_s``, then,
+    if ``warm_up_each``, an untimed fit of the same library (for fits of
+    milliseconds, which otherwise measure the waking of its own threads).
+
+    Returns
+    -------
+    models : dict
+        The last fitted model of each estimator.
+    median : dict
+        The median seconds of the timed fits of each estimator.
+    """
+    names = list(estimators)
+    models, seconds = {}, {name: [] for name in names}
+    for repeat in range(repeats):
+        for name in names if repeat % 2 == 0 else names[::-1]:
+            time.sleep(settle_s)
+            if warm_up_each:
+                fit_estimator(estimators[name](**params), X, stderr, reported[name])
+            models[name] = estimators[name](**params)
+            seconds[name].append(
+                fit_estimator(models[name], X, stderr, reported[name]))
+    return models, {name: statistics.median(seconds[name]) for name in names}
+
+
+def _scikit_learn_openmp_threads():
+    """OpenMP threads of scikit-learn's runtime, as threadpoolctl sees it.
+
+    Wheels ship their own runtime (in ``scikit_learn.libs``, ``sklearn/.dylibs``
+    or ``sklearn/.libs``); other builds share the process's, where the least
+    generous runtime loaded decides.
+    """
+    import sklearn.cluster  # loads scikit-learn's OpenMP runtime, if not yet
+    from threadpoolctl import threadpool_info
+
+    package = Path(sklearn.__file__).resolve().parent
+    homes = (package, package.parent / "scikit_learn.libs")
+    openmp = [lib for lib in threadpool_info() if lib["user_api"] == "openmp"]
+    vendored = [
+        lib["num_threads"] for lib in openmp
+        if any(Path(lib["filepath"]).resolve().is_relative_to(home) for home in homes)
+    ]
+    counts = vendored or [lib["num_threads"] for lib in openmp]
+    return min(counts) if counts else 1
+
+
+def _threads_line():
+    ours = effective_n_threads()
+    theirs = _scikit_learn_openmp_threads()
+    cores = f"on {plural(os.cpu_count() or 1, 'CPU core')}"
+    if ours == theirs:
+        return f"{plural(ours, 'OpenMP thread')} for each library, {cores}"
+    return (f"turbocluster {plural(ours, 'OpenMP thread')}, scikit-learn "
+            f"{plural(theirs, 'OpenMP thread')}, {cores}")
+
+
+###############################################################################
+# Sections
+
+
+def _row(label, cells, width=_COLUMN_WIDTH, label_width=_LABEL_WIDTH):
+    return f"{label:<{label_width}}" + "".join(f"{cell:>{width}}" for cell in cells)
+
+
+def _digits_section(digits, params, dtype, estimators, reported, stdout, stderr):
+    """Both KMeans on the digits: the quality of the clusters, side by side."""
+    from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+    X = digits.data.astype(dtype)
+    n_samples, n_features = X.shape
+    n_clusters = params["n_clusters"] or _DIGITS_N_CLUSTERS
+    params = dict(params, n_clusters=n_clusters)
+    models, median = _timed_fits(
+        estimators, params, X, _DIGITS_REPEATS, _DIGITS_SETTLE_S, stderr, reported,
+        warm_up_each=True)
+
+    def score(metric, labels):
+        try:
+            return f"{metric(labels):.4f}"
+        except ValueError:  # silhouette needs 2 <= n_labels <= n_samples - 1
+            return "n/a"
+
+    fitted = [models[name] for name in estimators]
+    ratio = median["scikit-learn"] / median["turbocluster"]
+    lines = [
+        "KMeans on the digits data set: the quality of the clusters",
+        "",
+        wrapped("data", f"load_digits(), {n_samples} samples x {n_features} "
+                        f"features, {X.dtype}"),
+        wrapped("parameters", format_params(params)),
+        "",
+        _row("", estimators),
+        _row("iterations", [str(m.n_iter_) for m in fitted]),
+        _row("inertia", [format_inertia(m.inertia_) for m in fitted]),
+        _row("silhouette score",
+             [score(lambda y: silhouette_score(X, y), m.labels_) for m in fitted]),
+        _row("ARI vs digit classes",
+             [score(lambda y: adjusted_rand_score(digits.target, y), m.labels_)
+              for m in fitted]),
+        _row(f"fit time (median of {_DIGITS_REPEATS})",
+             [format_seconds(median[name]) for name in estimators]),
+        _row("speed vs scikit-learn", [f"{ratio:.2f}x", "1.00x"]),
+    ]
+
+    lines += ["", "cluster sizes"]
+    sizes = {name: np.bincount(m.labels_, minlength=n_clusters)
+             for name, m in models.items()}
+    width = max(len(str(n_samples)), len(str(n_clusters - 1))) + 2
+
+    def size_row(label, values):
+        return f"  {label:<14}" + "".join(f"{v:>{width}}" for v in values)
+
+    for start in range(0, n_clusters, _SIZES_PER_ROW):
+        stop = min(start + _SIZES_PER_ROW, n_clusters)
+        lines.append(size_row("cluster", range(start, stop)))
+        lines += [size_row(name, sizes[name][start:stop]) for name in estimators]
+
+    agreement = adjusted_rand_score(models["turbocluster"].labels_,
+                                    models["scikit-learn"].labels_)
+    same = " (the same partition)" if agreement == 1.0 else ""
+    lines += [
+        "",
+        f"agreement of the two labelings (adjusted Rand index): {agreement:.4f}{same}",
+    ]
+    print("\n".join(lines), file=stdout, flush=True)
+
+
+def _generated_row(label, cells):
+    # "float32  scikit-learn" and four columns in 78 characters.
+    return _row(label, cells, width=14, label_width=22)
+
+
+def _generated_section(params, dtypes, estimators, reported, stdout, stderr):
+    """Both KMeans on generated data, the same iterations each: the speed."""
+    from sklearn.datasets import make_blobs
+
+    params = {
+        "n_clusters": params["n_clusters"] or _GENERATED_CENTERS,
+        "algorithm": params["algorithm"],
+        "n_init": 1,
+        "max_iter": min(params["max_iter"], _GENERATED_MAX_ITER),
+        "tol": 0,
+        "random_state": params["random_state"],
+    }
+    blobs = {"n_samples": _GENERATED_SAMPLES, "n_features": _GENERATED_FEATURES,
+             "centers": _GENERATED_CENTERS, "cluster_std": _GENERATED_CLUSTER_STD,
+             "random_state": _GENERATED_SEED}
+    warm_up = dict(params, max_iter=min(params["max_iter"], _GENERATED_WARM_UP_ITER))
+    # Printed before the timings, which take a while: the reader sees what runs.
+    header = [
+        "KMeans on generated data: the speed on equal work",
+        "",
+        wrapped("data", f"make_blobs({format_params(blobs)}), "
+                        f"{' and '.join(dtypes)}"),
+        wrapped("parameters", format_params(params)),
+        wrapped("timed", f"fit time: median of {_GENERATED_REPEATS} fits, after "
+                         f"an untimed warm-up fit ({warm_up['max_iter']} "
+                         "iterations) of each library; the two libraries "
+                         f"alternating, each fit after a {_GENERATED_SETTLE_S} s "
+                         "pause; speed: scikit-learn's fit time over "
+                         "turbocluster's"),
+        "",
+        _generated_row("", ["iterations", "inertia", "fit time", "speed"]),
+    ]
+    print("\n".join(header), file=stdout, flush=True)
+
+    X, _ = make_blobs(**blobs)  # not timed; one array for both dtypes
+    unequal = []
+    for dtype in dtypes:
+        X_dtype = np.ascontiguousarray(X, dtype=dtype)
+        for name, estimator in estimators.items():
+            fit_estimator(estimator(**warm_up), X_dtype, stderr, reported[name])
+        models, median = _timed_fits(
+            estimators, params, X_dtype, _GENERATED_REPEATS, _GENERATED_SETTLE_S,
+            stderr, reported, warm_up_each=False)
+        del X_dtype
+        ratio = median["scikit-learn"] / median["turbocluster"]
+        speed = {"turbocluster": f"{ratio:.2f}x", "scikit-learn": "1.00x"}
+        rows = [
+            _generated_row(f"{dtype}  {name}",
+                           [str(models[name].n_iter_),
+                            format_inertia(models[name].inertia_),
+                            format_seconds(median[name]), speed[name]])
+            for name in estimators
+        ]
+        print("\n".join(rows), file=stdout, flush=True)
+        if len({m.n_iter_ for m in models.values()}) > 1:
+            unequal.append(dtype)
+    if unequal:
+        print(wrapped(
+            "note", f"in {' and '.join(unequal)}, a library converged before "
+                    f"max_iter={params['max_iter']}: the two did unequal work, "
+                    "and the speed ratio compares them only roughly"),
+            file=stdout, flush=True)

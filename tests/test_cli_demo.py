@@ -1,0 +1,164 @@
+"""The demonstration of ``python -m turbocluster`` without a PATH (``run_demo``).
+
+The generated data set is made small here, and the pauses before the timed
+fits are taken out, so that a demonstration runs in seconds. No test reads a
+time or a speed ratio: only that they are printed, next to figures that are
+checked against fits run here.
+"""
+
+import io
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans as SklearnKMeans
+from sklearn.datasets import load_digits, make_blobs
+from threadpoolctl import threadpool_limits
+
+import turbocluster._cli_demo as demo
+from turbocluster import KMeans
+from turbocluster._cli_common import CLIError, format_inertia
+from turbocluster._threads import effective_n_threads
+
+N_SAMPLES = 2_000
+PARAMS = {"n_clusters": None, "algorithm": "lloyd", "n_init": "auto", "max_iter": 300,
+          "random_state": 0}
+LIBRARIES = ("turbocluster", "scikit-learn")
+TIME = r"\d+(\.\d+)? (us|ms|s)"
+
+
+@pytest.fixture(autouse=True)
+def small_demo(monkeypatch):
+    monkeypatch.setattr(demo, "_GENERATED_SAMPLES", N_SAMPLES)
+    monkeypatch.setattr(demo, "_DIGITS_SETTLE_S", 0.0)
+    monkeypatch.setattr(demo, "_GENERATED_SETTLE_S", 0.0)
+
+
+def _run(dtype=None, **params):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    demo.run_demo({**PARAMS, **params}, dtype, stdout, stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def _generated_rows(out):
+    """{(dtype, library): (n_iter, inertia text, fit time text, speed text)}."""
+    rows = {}
+    for line in out.splitlines():
+        match = re.fullmatch(
+            rf"(float64|float32)  ({'|'.join(LIBRARIES)})\s+(\d+)\s+(\S+)\s+"
+            rf"({TIME})\s+(\d+\.\d\dx)", line)
+        if match:
+            dtype, library, n_iter, inertia, seconds, _, _, speed = match.groups()
+            rows[dtype, library] = int(n_iter), inertia, seconds, speed
+    return rows
+
+
+def _generated_data():
+    X, _ = make_blobs(n_samples=N_SAMPLES, n_features=demo._GENERATED_FEATURES,
+                      centers=demo._GENERATED_CENTERS,
+                      cluster_std=demo._GENERATED_CLUSTER_STD, random_state=0)
+    return X
+
+
+def test_both_sections_with_both_dtypes():
+    out, err = _run()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith("turbocluster ") and "scikit-learn" in lines[0]
+    threads = f"threads         {effective_n_threads()} OpenMP thread"
+    assert any(line.startswith(threads) for line in lines), out
+
+    # The digits section, as the command line always printed it.
+    assert "KMeans on the digits data set" in out
+    assert "1797 samples x 64 features, float64" in out
+    expected = KMeans(n_clusters=10, random_state=0).fit(load_digits().data)
+    inertia_row = next(line for line in lines if line.startswith("inertia"))
+    assert inertia_row.split()[1:] == [format_inertia(expected.inertia_)] * 2
+    time_row = next(line for line in lines if line.startswith("fit time (median"))
+    assert len(re.findall(TIME, time_row)) == 2
+    assert "adjusted Rand index): 1.0000" in out
+
+    # The generated section: both dtypes, both libraries, equal work.
+    assert "KMeans on generated data" in out
+    assert "median of 3 fits, after an untimed warm-up fit" in out
+    assert f"make_blobs(n_samples={N_SAMPLES}, n_features=" in out
+    rows = _generated_rows(out)
+    assert sorted(rows) == sorted((d, lib) for d in ("float64", "float32")
+                                  for lib in LIBRARIES), out
+    X = _generated_data()
+    for dtype in ("float64", "float32"):
+        ours, theirs = rows[dtype, "turbocluster"], rows[dtype, "scikit-learn"]
+        assert ours[0] == theirs[0], out
+        assert theirs[3] == "1.00x"
+        params = {"n_clusters": demo._GENERATED_CENTERS, "n_init": 1,
+                  "max_iter": demo._GENERATED_MAX_ITER, "tol": 0, "random_state": 0}
+        for estimator, row in ((KMeans, ours), (SklearnKMeans, theirs)):
+            model = estimator(**params).fit(X.astype(dtype))
+            assert row[0] == model.n_iter_
+            assert row[1] == format_inertia(model.inertia_)
+    assert "note" not in out  # printed only when the iteration counts differ
+
+
+def test_one_dtype():
+    out, err = _run(dtype="float32", n_clusters=5, random_state=3)
+    assert err == ""
+    assert "1797 samples x 64 features, float32" in out
+    rows = _generated_rows(out)
+    assert sorted(rows) == [("float32", lib) for lib in sorted(LIBRARIES)], out
+    assert "parameters      n_clusters=5, algorithm='lloyd', n_init=1" in out
+    expected = KMeans(n_clusters=5, n_init=1, max_iter=demo._GENERATED_MAX_ITER,
+                      tol=0, random_state=3).fit(_generated_data().astype(np.float32))
+    assert rows["float32", "turbocluster"][:2] == (
+        expected.n_iter_, format_inertia(expected.inertia_))
+
+
+def test_thread_count_follows_the_openmp_limit():
+    with threadpool_limits(limits=1, user_api="openmp"):
+        out, _ = _run(dtype="float64")
+    assert "threads         1 OpenMP thread for each library" in out
+
+
+def test_every_warning_printed_once(monkeypatch):
+    # The demonstration fits each library some twenty times over its two
+    # sections: a warning that every fit raises is still printed once.
+    class WarningKMeans(KMeans):
+        def fit(self, X, y=None, sample_weight=None):
+            warnings.warn("a warning of every fit", UserWarning)
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(demo, "KMeans", WarningKMeans)
+    out, err = _run()
+    assert err == "turbocluster: warning: a warning of every fit\n"
+    assert len(_generated_rows(out)) == 4
+
+
+def test_unequal_iterations_are_noted(monkeypatch):
+    # Were a library to stop early, its speed would not be a like-for-like one.
+    class ShortKMeans(KMeans):
+        def fit(self, X, y=None, sample_weight=None):
+            self.max_iter = min(self.max_iter, 2)
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(demo, "KMeans", ShortKMeans)
+    out, _ = _run(dtype="float64")
+    rows = _generated_rows(out)
+    assert rows["float64", "turbocluster"][0] == 2
+    assert rows["float64", "scikit-learn"][0] > 2
+    assert "note            in float64, a library converged before" in out
+
+
+@pytest.mark.parametrize("generated_samples, n_clusters, n_samples, source", [
+    (N_SAMPLES, 1798, 1797, "the digits data set"),
+    (1000, 1001, 1000, "the generated data set"),
+])
+def test_too_many_clusters(generated_samples, n_clusters, n_samples, source,
+                           monkeypatch):
+    monkeypatch.setattr(demo, "_GENERATED_SAMPLES", generated_samples)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    message = (rf"--n-clusters {n_clusters} is larger than the number of samples "
+               rf"\({n_samples}\) in {source}")
+    with pytest.raises(CLIError, match=message):
+        demo.run_demo({**PARAMS, "n_clusters": n_clusters}, None, stdout, stderr)
+    # Refused before any work: nothing printed.
+    assert stdout.getvalue() == "" and stderr.getvalue() == ""
