@@ -10,6 +10,7 @@ The output's kind follows its extension, checked before any work is done:
 """
 
 import os
+import re
 
 import numpy as np
 
@@ -93,6 +94,9 @@ def write_table(data, labels, path):
                 ) from None
             return
         text = data.text or {"decimal": ".", "header": True}
+        # pandas names an empty header field 'Unnamed: 3': write it empty again.
+        frame.columns = ["" if re.fullmatch(r"Unnamed: \d+", str(c)) else c
+                         for c in frame.columns]
         sep = "\t" if kind == "tsv" else ("," if text["decimal"] == "." else ";")
         frame.to_csv(path, sep=sep, decimal=text["decimal"], index=False,
                      header=text["header"])

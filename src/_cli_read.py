@@ -25,7 +25,7 @@ import os
 import re
 import sys
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -263,8 +263,9 @@ def _open_text(source, compression):
 
 
 def _first_lines(source, name, compression, skip_rows):
-    """The first non-blank lines after ``skip_rows`` raw lines, and the
-    1-based line number of the first of them."""
+    """The first non-blank lines of the table after ``skip_rows`` raw lines,
+    as (1-based line number, text), and the last comment line above them
+    (as the same pair, or None)."""
     try:
         with _open_text(source, compression) as f:
             head = f.read(_SNIFF_BYTES)
@@ -278,17 +279,23 @@ def _first_lines(source, name, compression, skip_rows):
         lines.pop()  # possibly cut in the middle
     if skip_rows > len(lines) and not complete:
         raise CLIError(f"{name}: --skip-rows {skip_rows} skips more lines than were sniffed")
-    first_line = skip_rows + 1
-    lines = lines[skip_rows:]
-    while lines and not lines[0].strip():
-        lines.pop(0)
-        first_line += 1
-    lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
-    if not lines:
+    # Blank lines and '#' comments above the table (np.savetxt writes its
+    # header as '# a,b'): passed over, the last comment kept.
+    numbered, comment = [], None
+    for number, line in enumerate(lines[skip_rows:], start=skip_rows + 1):
+        if not line.strip():
+            continue
+        if not numbered and line.lstrip().startswith("#"):
+            comment = (number, line.lstrip()[1:].strip())
+            continue
+        numbered.append((number, line))
+        if len(numbered) == _SNIFF_LINES:
+            break
+    if not numbered:
         if skip_rows:
             raise CLIError(f"{name}: no data after the {plural(skip_rows, 'skipped line')}")
         raise CLIError(f"{name}: the file is empty")
-    return lines, first_line
+    return numbered, comment
 
 
 def _split(line, sep):
@@ -382,18 +389,27 @@ class _Layout:
     note: str = ""
 
 
-def _layout(lines, first_line, options, name):
+def _layout(numbered, comment, options, name):
+    """How to parse the table whose first lines are ``numbered``."""
+    lines = [line for _, line in numbered]
+    first_line = numbered[0][0]
     sep = options.delimiter or _sniff_delimiter(lines, name)
     rows = [_split(line, sep) for line in lines]
     decimal = options.decimal or _sniff_decimal(rows[1:] or rows, sep)
     first, body = rows[0], rows[1:]
     n_fields = max(set(map(len, body)), key=[len(r) for r in body].count) if body else len(first)
-    skip = first_line - 1
-    layout = _Layout(sep=sep, decimal=decimal, skip_rows=skip, header=False)
+    layout = _Layout(sep=sep, decimal=decimal, skip_rows=first_line - 1, header=False)
     shown = _shorten(lines[0])
 
+    comment_fields = _split(comment[1], sep) if comment else []
     if options.header is not None:
         layout.header = options.header
+    elif len(comment_fields) == n_fields and not any(
+        _is_number(f, decimal) for f in comment_fields
+    ):
+        # np.savetxt(..., header="a,b") writes '# a,b' above the rows.
+        layout.names = [f.strip() for f in comment_fields]
+        layout.note = f"column names from the comment on line {comment[0]}"
     elif body and _sklearn_header(first, n_fields, decimal):
         layout.skip_rows += 1
         layout.label_col = n_fields - 1
@@ -405,18 +421,9 @@ def _layout(lines, first_line, options, name):
             f"the last column, column {n_fields}, holds the class label and is "
             f"not clustered (--columns 1-{n_fields} clusters it too)"
         )
-    elif body and len(first) < n_fields - 1 or (
-        body and len(first) == n_fields - 1 and _is_numeric_row(first, decimal)
+    elif body and len(first) == n_fields - 1 >= 2 and not any(
+        _is_number(f, decimal) for f in first
     ):
-        layout.skip_rows += 1
-        layout.note = f"line {first_line} skipped (fewer fields than the rows)"
-        layout.warnings.append(
-            f"line {first_line} ({shown}) has {plural(len(first), 'field')} where "
-            f"the rows below have {n_fields}: it is taken as a title and skipped, "
-            f"not read as column names (--skip-rows {first_line} says so; "
-            "--header reads it as column names)"
-        )
-    elif body and len(first) == n_fields - 1:
         # A header with one name fewer than the rows (R's write.table and
         # pandas with a named index write this): the rows start with their names.
         layout.header = True
@@ -428,6 +435,17 @@ def _layout(lines, first_line, options, name):
             "column 1 is taken as row names and not clustered (--index-col 1 "
             "says so)"
         )
+    elif body and len(first) < n_fields:
+        # A title: what follows it is read as if the file started there.
+        fixed = replace(options, delimiter=sep, decimal=decimal)
+        layout = _layout(numbered[1:], None, fixed, name)
+        layout.warnings.insert(0, (
+            f"line {first_line} ({shown}) has {plural(len(first), 'field')} where "
+            f"the rows below have {n_fields}: it is taken as a title and skipped, "
+            f"not read as column names (--skip-rows {first_line} says so; "
+            "--header reads it as column names)"
+        ))
+        return layout
     elif any(f.strip() and not _is_number(f, decimal) for f in first):
         layout.header = True
     elif (_is_column_numbers(first) and (
@@ -444,6 +462,7 @@ def _layout(lines, first_line, options, name):
         )
     if layout.header and layout.names is None:
         layout.note = f"header on line {first_line}"
+    layout.header = layout.header or layout.names is not None
     return layout
 
 
@@ -469,8 +488,8 @@ def _shorten(text, width=40):
 
 def _read_text(source, name, compression, options, keep_frame):
     pandas = _require_pandas("text tables")
-    lines, first_line = _first_lines(source, name, compression, options.skip_rows)
-    layout = _layout(lines, first_line, options, name)
+    numbered, comment = _first_lines(source, name, compression, options.skip_rows)
+    layout = _layout(numbered, comment, options, name)
 
     kwargs = dict(
         sep=r"\s+" if layout.sep == "whitespace" else layout.sep,
@@ -527,15 +546,13 @@ def _parser_message(exc, layout):
     match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
     if match:
         expected, line, saw = map(int, match.groups())
-        return (f"line {line + layout.skip_rows if layout.header else line} has "
-                f"{plural(saw, 'field')}, expected {expected} as in the lines above")
+        return (f"line {line} has {plural(saw, 'field')}, expected {expected} as in the lines above")
     return str(exc).strip()
 
 
 def _line_of_row(source, compression, layout, i):
     """The 1-based line of data row i (for messages only: reads the file again)."""
-    to_skip = 1 if layout.header and layout.names is None else 0
-    to_skip += 1 if layout.names is not None else 0
+    to_skip = 1 if layout.header and layout.names is None else 0  # the header line
     with _open_text(source, compression) as f:
         for number, line in enumerate(f, start=1):
             if number <= layout.skip_rows or not line.strip():
@@ -716,14 +733,19 @@ def _choose(frame, name, names, options, layout, locate, keep_frame):
         if layout.label_col is not None and layout.label_col < n_columns:
             dropped.add(layout.label_col)
         candidates = [j for j in range(n_columns) if j not in dropped]
-        columns = []
+        columns, left_out = [], []
         for j in candidates:
-            reason = _not_a_feature(frame.iloc[:, j], j, candidates, frame, names,
-                                    pandas)
-            if reason is None:
+            kind, reason = _not_a_feature(frame.iloc[:, j], j, candidates, frame,
+                                          names, pandas)
+            if kind is None:
                 columns.append(j)
             else:
-                warnings.append(f"{_column_label(j, names)} {reason}")
+                left_out.append((j, kind, reason))
+        if not columns:
+            # Nothing else to cluster (one column 1..n, say): keep the numbers.
+            columns = [j for j, kind, _ in left_out if kind != "text"]
+            left_out = [entry for entry in left_out if entry[1] == "text"]
+        warnings += [f"{_column_label(j, names)} {reason}" for j, _, reason in left_out]
     if not columns:
         raise CLIError(f"{name}: no column left to cluster")
 
@@ -744,15 +766,16 @@ def _choose(frame, name, names, options, layout, locate, keep_frame):
 
 
 def _not_a_feature(column, j, candidates, frame, names, pandas):
-    """Why column j should not be clustered, as the end of a warning, or None."""
+    """('text'|'index'|'label', why, as the end of a warning) when column j
+    should not be clustered, else (None, None)."""
     if not (pandas.api.types.is_numeric_dtype(column) or
             pandas.api.types.is_bool_dtype(column)):
         values = pandas.to_numeric(column, errors="coerce")
         if values.notna().any():
-            return None  # numbers with a few bad cells: reported as an error later
+            return None, None  # numbers with a few bad cells: an error later
         first = column.dropna()
         shown = repr(str(first.iloc[0])) if len(first) else "nothing"
-        return (f"holds text ({shown}, ...), not numbers: it is not clustered "
+        return "text", (f"holds text ({shown}, ...), not numbers: it is not clustered "
                 f"(--drop {j + 1} says so)")
     values = column.to_numpy()
     n = values.shape[0]
@@ -760,18 +783,18 @@ def _not_a_feature(column, j, candidates, frame, names, pandas):
         values.dtype.kind == "f" and np.all(np.isfinite(values))
         and np.array_equal(values, np.round(values))
     ):
-        return None
+        return None, None
     start = values[0]
     if start in (0, 1) and np.array_equal(values, np.arange(start, start + n)):
-        return (f"counts the rows ({int(start)}, {int(start) + 1}, ..., "
+        return "index", (f"counts the rows ({int(start)}, {int(start) + 1}, ..., "
                 f"{int(start) + n - 1}) like a row index: it is not clustered "
                 f"(--index-col {j + 1} says so; --columns chooses the columns)")
     if _label_like(values, j, candidates, frame, names):
         low, high = int(values.min()), int(values.max())
-        return (f"holds the integers {low}..{high} like a class label: it is "
+        return "label", (f"holds the integers {low}..{high} like a class label: it is "
                 f"not clustered (--drop {j + 1} says so; --columns chooses the "
                 "columns, this one too)")
-    return None
+    return None, None
 
 
 def _label_like(values, j, candidates, frame, names):

@@ -93,3 +93,17 @@ def test_potential_matches_a_direct_computation(bench):
     centers = X[:4]
     direct = ((X[:, None, :].astype(np.float64) - centers[None]) ** 2).sum(-1).min(1).sum()
     assert bench.wl.potential(X, centers, chunk_rows=97) == pytest.approx(direct, rel=1e-9)
+
+
+def test_cli_benchmark_runs_on_a_small_file(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        "turbocluster_bench_cli", RUN_PY.parent / "cli.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    ratios = module.main(["--rows", "2000", "--repeat", "1", "--data-dir", str(tmp_path)])
+    assert set(ratios) == {"read_ratio", "job_time_ratio", "job_memory_ratio"}
+    assert all(_positive(value) for value in ratios.values())
+    out = capsys.readouterr().out
+    for row in ("read: pandas.read_csv", "read: turbocluster (its report)",
+                "job: by hand", "job: python -m turbocluster"):
+        assert row in out

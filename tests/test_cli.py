@@ -168,6 +168,24 @@ def test_dtype_float32(tmp_path, capsys, blobs):
     assert f"{N_SAMPLES} samples x 2 features, float32" in err
 
 
+def test_numpy_huge_page_switch_is_where_the_cli_expects_it():
+    # A private NumPy function (see turbocluster._cli._small_pages): fail
+    # loudly, here, if it moves.
+    import turbocluster._cli as cli
+
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:
+        from numpy.core.multiarray import _set_madvise_hugepage
+    previous = _set_madvise_hugepage(True)
+    try:
+        with cli._small_pages():
+            assert _set_madvise_hugepage(False) is False
+        assert _set_madvise_hugepage(True) is True  # restored
+    finally:
+        _set_madvise_hugepage(previous)
+
+
 def test_version_in_a_subprocess():
     result = subprocess.run(
         [sys.executable, "-m", "turbocluster", "--version"],
@@ -334,6 +352,36 @@ def test_first_line_with_fewer_fields_is_skipped(tmp_path, capsys, blobs):
     (warning,) = _warnings(err)
     assert "has 1 field where the rows below have 4" in warning
     assert "--skip-rows 1" in warning
+
+
+def test_savetxt_comment_header_names_the_columns(tmp_path, capsys, blobs):
+    # np.savetxt(header=...) writes '# x,y' above the rows.
+    X, y = blobs
+    path = tmp_path / "data.csv"
+    np.savetxt(path, X, delimiter=",", header="x,y")
+    out, err = _run(capsys, [str(path), "--n-clusters", "3", "--columns", "y,x"])
+    np.testing.assert_array_equal(_labels_from(out), _expected_labels(X[:, ::-1]))
+    assert "column names from the comment on line 1" in err
+
+
+def test_title_then_header(tmp_path, capsys, blobs):
+    X, y = blobs
+    path = tmp_path / "data.csv"
+    path.write_text("Measurements of 2026-11-30\n\n"
+                    + pd.DataFrame(X, columns=["a", "b"]).to_csv(index=False))
+    out, err = _run(capsys, [str(path), "--n-clusters", "3"])
+    _check_labels(_labels_from(out), X, y)
+    (warning,) = _warnings(err)
+    assert "line 1 ('Measurements of 2026-11-30') has 1 field" in warning
+    assert "header on line 3" in err
+
+
+def test_a_single_column_of_row_like_numbers_is_clustered(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_text("1\n2\n3\n4\n")
+    out, err = _run(capsys, [str(path), "--n-clusters", "2"])
+    assert _warnings(err) == []
+    assert sorted(np.bincount(_labels_from(out))) == [2, 2]
 
 
 def test_header_with_row_names(tmp_path, capsys, blobs):
@@ -528,6 +576,16 @@ def test_output_table_with_cluster_column(tmp_path, capsys, blobs, output):
     assert "the table with a 'cluster' column" in err
 
 
+def test_output_table_keeps_an_unnamed_index_column_unnamed(tmp_path, capsys, blobs):
+    X, y = blobs
+    path, output = tmp_path / "data.csv", tmp_path / "out.csv"
+    pd.DataFrame(X, columns=["a", "b"]).to_csv(path)
+    _run(capsys, [str(path), "--n-clusters", "3", "--output", str(output)])
+    assert output.read_text().splitlines()[0] == ",a,b,cluster"
+    written = pd.read_csv(output, index_col=0)
+    _check_labels(written["cluster"].to_numpy(), X, y)
+
+
 def test_output_table_keeps_the_input_format(tmp_path, capsys, blobs):
     # No header in, no header out; a decimal comma stays a decimal comma.
     X, y = blobs
@@ -610,6 +668,7 @@ def test_empty_file(tmp_path, capsys, name, content, message):
     ("1,2\n\n3,4\nfoo,4\n5,6\n", ["line 4, column 1:", "'foo' is not a number"]),
     ("a,b\n1,2\n3,\n", ["line 3, column 2 ('b')", "missing value"]),
     ("1,2\n3,4\n5,6,7\n", ["line 3 has 3 fields, expected 2"]),
+    ("title\n\na,b\n1,2\n\n3,x\n", ["line 6, column 2 ('b')", "'x' is not a number"]),
     ("a,b\n1,2\n3,4\n5,6,7\n", ["line 4 has 3 fields, expected 2"]),
 ])
 def test_bad_cells(tmp_path, capsys, content, fragments):
