@@ -90,14 +90,28 @@ input file, 130 when interrupted.
 # Arguments
 
 
-def _positive_int(text):
+def _integer(text, low=None, high=None, what="an integer"):
+    """An argparse type: int(text) within [low, high], else a message saying ``what``."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
     return value
+
+
+def _positive_int(text):
+    return _integer(text, low=1, what="a positive integer")
+
+
+def _non_negative_int(text):
+    return _integer(text, low=0, what="a non-negative integer")
+
+
+def _seed(text):
+    return _integer(text, low=0, high=_SEED_MAX,
+                    what=f"an integer between 0 and {_SEED_MAX}")
 
 
 def _n_init(text):
@@ -109,28 +123,6 @@ def _n_init(text):
         raise argparse.ArgumentTypeError(
             f"expected 'auto' or a positive integer, got {text!r}"
         )
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
-    if not 0 <= value <= _SEED_MAX:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer between 0 and {_SEED_MAX}, got {value}"
-        )
-    return value
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
 
 
 def _column_list(text):
