@@ -264,7 +264,7 @@ def test_kmeans_plusplus_many_chunks_and_trials_same_as_sklearn(dtype):
 
 @pytest.mark.parametrize("n_local_trials", [None, 12])
 def test_kmeans_plusplus_reports_each_samples_nearest_center(n_local_trials):
-    from turbocluster._kmeans import _greedy_kmeans_plusplus
+    from turbocluster._kmeans_loops import _greedy_kmeans_plusplus
 
     X, _ = _blobs(n_samples=2000, n_features=4, centers=6, cluster_std=2.0,
                   random_state=3)
@@ -283,7 +283,7 @@ def test_kmeans_plusplus_reports_each_samples_nearest_center(n_local_trials):
 def test_first_lloyd_pass_from_a_guess_gives_the_same_fit(dtype, guess_kind):
     # The nearest centers found by k-means++ seed the first Lloyd pass; a
     # guess only saves work: even a wrong one changes nothing in the result.
-    from turbocluster._kmeans import _greedy_kmeans_plusplus, _kmeans_single
+    from turbocluster._kmeans_loops import _greedy_kmeans_plusplus, _kmeans_single
 
     X, _ = _blobs(n_samples=3000, n_features=5, centers=6, cluster_std=1.5,
                   dtype=dtype, random_state=6)
