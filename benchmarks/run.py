@@ -273,7 +273,8 @@ class Table:
 
 
 def derived_notes(rows):
-    """Our Elkan against our Lloyd on the overlap data, per dtype, and a mean."""
+    """Our Elkan against our Lloyd on the overlap data, our Fortran-ordered fit
+    against the C-ordered one, per dtype, and a mean."""
     notes = []
     by_label = {r["label"]: r for r in rows}
     for dtype in sorted({r["dtype"] for r in rows}, reverse=True):
@@ -290,6 +291,14 @@ def derived_notes(rows):
             f"per iteration {it:.2f}x (target <= 1.10: {verdict}); "
             f"sklearn elkan/lloyd per iteration {sk:.2f}x"
         )
+    for dtype in sorted({r["dtype"] for r in rows}, reverse=True):
+        c_order = by_label.get(f"kmeans_lloyd_overlap[{dtype}]")
+        fortran = by_label.get(f"kmeans_lloyd_fortran[{dtype}]")
+        if c_order is not None and fortran is not None:
+            ratio = fortran["ours_s"] / c_order["ours_s"]
+            verdict = "ok" if ratio <= 1.10 else "OVER TARGET"
+            notes.append(f"ours Fortran-ordered / C-ordered fit [{dtype}]: {ratio:.2f}x "
+                         f"(target <= 1.10: {verdict})")
     if rows:
         gmean = math.exp(statistics.fmean(math.log(r["speedup"]) for r in rows))
         notes.append(f"geometric mean speed-up over {len(rows)} workloads: {gmean:.2f}x")

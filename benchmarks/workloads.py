@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
+import scipy.sparse as sp
 import sklearn.cluster
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
 
 import turbocluster
 
@@ -29,11 +30,19 @@ class Sizes:
     n_features: int
     n_clusters: int  # also the number of blobs generated
     max_iter: int
+    # Sparse data: scipy.sparse.random's shape, and the TF-IDF documents'.
+    sparse_shape: tuple = (50_000, 20_000)
+    text_shape: tuple = (200_000, 50_000)  # documents, vocabulary
+    # predict / score / transform: samples and fitted centers.
+    predict_shape: tuple = (200_000, 16)
+    predict_clusters: int = 20
 
 
 FULL = Sizes(n_samples=500_000, n_features=32, n_clusters=64, max_iter=50)
 # Seconds for the whole suite: used by tests/test_benchmarks.py.
-QUICK = Sizes(n_samples=20_000, n_features=32, n_clusters=16, max_iter=10)
+QUICK = Sizes(n_samples=20_000, n_features=32, n_clusters=16, max_iter=10,
+              sparse_shape=(5_000, 2_000), text_shape=(5_000, 5_000),
+              predict_shape=(20_000, 16))
 
 # cluster_std of make_blobs per data-set kind. "overlap" blobs are so wide
 # that Lloyd never reaches strict convergence: every fit runs max_iter
@@ -63,14 +72,22 @@ class DataCache:
     def X(self, key):
         if key not in self._X:
             kind, dtype = key
-            X, _ = make_blobs(
-                n_samples=self.sizes.n_samples,
-                n_features=self.sizes.n_features,
-                centers=self.sizes.n_clusters,
-                cluster_std=CLUSTER_STD[kind],
-                random_state=0,
-            )
-            self._X[key] = np.ascontiguousarray(X, dtype=dtype)
+            if kind in CLUSTER_STD:
+                X, _ = make_blobs(
+                    n_samples=self.sizes.n_samples,
+                    n_features=self.sizes.n_features,
+                    centers=self.sizes.n_clusters,
+                    cluster_std=CLUSTER_STD[kind],
+                    random_state=0,
+                )
+            else:
+                X = DATA[kind](self.sizes)
+            if sp.issparse(X):
+                self._X[key] = X.astype(dtype)
+            elif kind == "fortran":
+                self._X[key] = np.asfortranarray(X, dtype=dtype)
+            else:
+                self._X[key] = np.ascontiguousarray(X, dtype=dtype)
         return self._X[key]
 
     def fixed_init(self, key):
@@ -94,6 +111,48 @@ class DataCache:
             self._init.pop(key, None)
 
 
+def tfidf_documents(n_documents, n_terms, n_topics=20, terms_per_document=80,
+                    zipf_a=1.2, random_state=0):
+    """TF-IDF-like documents: each a topic and Zipf-drawn terms.
+
+    Each topic is a seeded permutation of the vocabulary; a document draws
+    ``terms_per_document`` ranks from a Zipf distribution truncated to the
+    vocabulary (P(rank r) proportional to r^-zipf_a) and maps them through
+    its topic's permutation; the counts become TF-IDF (TfidfTransformer).
+    """
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    rng = np.random.default_rng(random_state)
+    topics = np.stack([rng.permutation(n_terms) for _ in range(n_topics)])
+    p = np.arange(1, n_terms + 1, dtype=np.float64) ** -zipf_a
+    ranks = rng.choice(n_terms, size=(n_documents, terms_per_document), p=p / p.sum())
+    doc_topic = rng.integers(n_topics, size=n_documents)
+    terms = topics[doc_topic[:, None], ranks]
+    rows = np.repeat(np.arange(n_documents), terms_per_document)
+    counts = sp.csr_matrix((np.ones(rows.size), (rows, terms.ravel())),
+                           shape=(n_documents, n_terms))
+    counts.sum_duplicates()
+    return TfidfTransformer().fit_transform(counts).tocsr()
+
+
+# Data sets other than blobs: kind -> builder from the run's Sizes.
+DATA = {
+    "sparse_random": lambda sizes: sp.random(
+        *sizes.sparse_shape, density=0.001, format="csr", random_state=0),
+    "sparse_text": lambda sizes: tfidf_documents(*sizes.text_shape),
+    "digits": lambda sizes: load_digits().data,
+    "elbow_blobs": lambda sizes: make_blobs(
+        n_samples=5_000, n_features=8, centers=5, random_state=0)[0],
+    "predict_blobs": lambda sizes: make_blobs(
+        n_samples=sizes.predict_shape[0], n_features=sizes.predict_shape[1],
+        centers=sizes.predict_clusters, random_state=0)[0],
+    "fortran": lambda sizes: make_blobs(
+        n_samples=sizes.n_samples, n_features=sizes.n_features,
+        centers=sizes.n_clusters, cluster_std=CLUSTER_STD["overlap"],
+        random_state=0)[0],
+}
+
+
 def potential(X, centers, chunk_rows=65_536):
     """Sum of squared distances of X to its nearest center, in float64.
 
@@ -103,10 +162,25 @@ def potential(X, centers, chunk_rows=65_536):
     c_sq = np.einsum("ij,ij->i", centers, centers)
     total = 0.0
     for start in range(0, X.shape[0], chunk_rows):
-        chunk = np.asarray(X[start:start + chunk_rows], dtype=np.float64)
+        chunk = X[start:start + chunk_rows]
+        chunk = np.asarray(chunk.toarray() if sp.issparse(chunk) else chunk,
+                           dtype=np.float64)
         d = np.einsum("ij,ij->i", chunk, chunk)[:, None] - 2.0 * (chunk @ centers.T)
         d += c_sq[None, :]
         total += float(np.maximum(d.min(axis=1), 0.0).sum())
+    return total
+
+
+def labelled_potential(X, centers, labels, chunk_rows=65_536):
+    """Sum of squared distances of X to the centers its labels name, in float64."""
+    centers = np.asarray(centers, dtype=np.float64)
+    total = 0.0
+    for start in range(0, X.shape[0], chunk_rows):
+        chunk = X[start:start + chunk_rows]
+        chunk = np.asarray(chunk.toarray() if sp.issparse(chunk) else chunk,
+                           dtype=np.float64)
+        diff = chunk - centers[labels[start:start + chunk_rows]]
+        total += float(np.einsum("ij,ij->", diff, diff))
     return total
 
 
@@ -192,6 +266,59 @@ def _init_workload(dtype, sizes):
     )
 
 
+def _fit_workload(name, kind, dtype, **params):
+    """A plain fit of both KMeans on a data set (all iterations timed)."""
+    def fit(cls):
+        return lambda X: cls(**params).fit(X)
+
+    return Workload(
+        name=name, dtype=dtype, kind=kind,
+        ours=fit(turbocluster.KMeans), reference=fit(sklearn.cluster.KMeans),
+        inertia=lambda est, X: est.inertia_, n_iter=lambda est: est.n_iter_,
+        memory=kind.startswith("sparse"),
+    )
+
+
+def _elbow_workload(dtype):
+    """The loop a user writes for an inertia curve: k = 1..10, n_init=10."""
+    def loop(cls):
+        return lambda X: [cls(n_clusters=k, n_init=10, random_state=0).fit(X)
+                          for k in range(1, 11)]
+
+    return Workload(
+        name="kmeans_small_elbow", dtype=dtype, kind="elbow_blobs",
+        ours=loop(turbocluster.KMeans), reference=loop(sklearn.cluster.KMeans),
+        inertia=lambda fits, X: sum(est.inertia_ for est in fits),
+    )
+
+
+def _method_workload(name, kind, dtype, method, n_clusters):
+    """One method of a fitted KMeans (fitted once, untimed, in the warm-up)."""
+    fitted = {}
+
+    def call(cls):
+        def run(X):
+            if cls not in fitted:
+                fitted[cls] = cls(n_clusters=n_clusters, random_state=0).fit(X)
+            return fitted[cls], getattr(fitted[cls], method)(X)
+        return run
+
+    def quality(result, X):
+        # Each method's output as the inertia it implies.
+        est, out = result
+        if method == "score":
+            return -out
+        if method == "transform":
+            return float(np.sum(np.min(np.asarray(out, dtype=np.float64), axis=1) ** 2))
+        return labelled_potential(X, est.cluster_centers_, out)
+
+    return Workload(
+        name=name, dtype=dtype, kind=kind,
+        ours=call(turbocluster.KMeans), reference=call(sklearn.cluster.KMeans),
+        inertia=quality,
+    )
+
+
 def build_workloads(sizes=FULL):
     """All workloads, ordered so that each data set is built once per dtype."""
     workloads = []
@@ -204,6 +331,26 @@ def build_workloads(sizes=FULL):
                              sizes, True),
             _kmeans_workload("kmeans_elkan_overlap", "overlap", "elkan", dtype,
                              sizes, True),
+            _fit_workload("kmeans_lloyd_fortran", "fortran", dtype,
+                          n_clusters=sizes.n_clusters, n_init=1,
+                          max_iter=sizes.max_iter, tol=0, random_state=0),
+            _fit_workload("kmeans_sparse_random", "sparse_random", dtype,
+                          n_clusters=8, random_state=0),
+            _method_workload("kmeans_sparse_random_predict", "sparse_random", dtype,
+                             "predict", 8),
+            _method_workload("kmeans_sparse_random_score", "sparse_random", dtype,
+                             "score", 8),
+            _fit_workload("kmeans_sparse_text", "sparse_text", dtype, n_clusters=20,
+                          n_init=1, max_iter=30, tol=0, random_state=0),
+            _fit_workload("kmeans_small_digits", "digits", dtype, n_clusters=10,
+                          n_init=10, random_state=0),
+            _elbow_workload(dtype),
+            _method_workload("kmeans_predict", "predict_blobs", dtype, "predict",
+                             sizes.predict_clusters),
+            _method_workload("kmeans_score", "predict_blobs", dtype, "score",
+                             sizes.predict_clusters),
+            _method_workload("kmeans_transform", "predict_blobs", dtype, "transform",
+                             sizes.predict_clusters),
         ]
     return workloads
 

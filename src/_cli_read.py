@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ._cli_common import CLIError, plural
+from ._validation import as_c_contiguous
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt", ".dat")
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
@@ -51,7 +52,6 @@ _LABEL_NAMES = {
     "category", "outcome", "group",
 }
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+([eE][+-]?\d+)?\s*$")
-_BLOCK_ROWS = 8192  # rows per block of the column-to-row copy
 
 
 @dataclass
@@ -846,9 +846,8 @@ def as_float_array(X, dtype, name, locate):
     values too large for ``dtype``.
 
     ``locate(i, j)`` says where X[i, j] is in the file, for the messages.
-    The copy into C order goes by blocks of rows, which is several times
-    faster than NumPy's whole-array transposing copy for the column-ordered
-    arrays that table readers return.
+    Table readers return column-ordered arrays: the copy into C order goes
+    by blocks of rows (``as_c_contiguous``).
     """
     if X.dtype.kind == "f":
         non_finite = ~np.isfinite(X)
@@ -866,9 +865,4 @@ def as_float_array(X, dtype, name, locate):
         if too_large.any():
             i, j = np.argwhere(too_large)[0]
             raise CLIError(f"{name}: {locate(i, j)}: {X[i, j]} is too large for {dtype}")
-    if X.flags.c_contiguous and X.dtype == dtype:
-        return X
-    out = np.empty(X.shape, dtype=dtype)
-    for start in range(0, X.shape[0], _BLOCK_ROWS):
-        out[start:start + _BLOCK_ROWS] = X[start:start + _BLOCK_ROWS]
-    return out
+    return as_c_contiguous(X, dtype)

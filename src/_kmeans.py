@@ -9,6 +9,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -21,16 +22,25 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._kernels import _assign, _center
 from ._kmeans_loops import (
-    _dense_c,
     _greedy_kmeans_plusplus,
     _is_same_clustering,
+    _is_small,
     _kmeans_single,
     _row_blocks,
+    _small_runs,
     _sq_norms,
+)
+from ._kmeans_sparse import (
+    _kernel_csr,
+    csr_kmeans_plusplus,
+    csr_kmeans_single,
+    csr_labels_inertia,
+    csr_transform,
 )
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
     FLOAT_DTYPES,
+    as_c_contiguous,
     Interval,
     StrOptions,
     check_sample_weight,
@@ -152,8 +162,12 @@ def kmeans_plusplus(
                 f"The length of x_squared_norms {x_squared_norms.shape[0]} should "
                 f"be equal to the length of n_samples {X.shape[0]}."
             )
-    X = _dense_c(X)
     random_state = check_random_state(random_state)
+    if sp.issparse(X):
+        return csr_kmeans_plusplus(_kernel_csr(X), n_clusters, sample_weight,
+                                   random_state, n_local_trials, effective_n_threads(),
+                                   check_finite=True)
+    X = as_c_contiguous(X)
     with blas_single_threaded():
         centers, indices, _ = _greedy_kmeans_plusplus(
             X, n_clusters, sample_weight, random_state, n_local_trials,
@@ -270,9 +284,20 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     order, so the result is the same bits whatever the number of OpenMP
     threads (``OMP_NUM_THREADS``, ``threadpoolctl.threadpool_limits``).
 
-    Sparse input is accepted: ``fit`` densifies it (memory
-    n_samples * n_features), ``predict``, ``transform`` and ``score`` densify
-    blocks of 4096 rows at a time.
+    Small data (``n_samples * n_clusters * n_features`` up to 2**22, and no
+    ``verbose``) runs each initialisation whole in one kernel call, the
+    initialisations side by side on the OpenMP threads, with the same
+    arithmetic (see ``_kernels/_small.pyx``).
+
+    Any memory layout is accepted without a slower kernel: ``fit`` makes one
+    C-ordered, centered copy of X in any case (copied by blocks of rows from
+    a Fortran-ordered or strided X); ``predict``, ``transform`` and ``score``
+    read such X by blocks of 4096 rows.
+
+    Sparse CSR input is never densified: every pass reads the CSR arrays
+    (memory O(nnz + n_clusters * n_features) beyond X). As in scikit-learn,
+    sparse samples are not centered and their distances are computed as
+    ``||x||^2 - 2 <x, c> + ||c||^2`` over the nonzeros.
 
     Examples
     --------
@@ -370,7 +395,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     def _initial_centers(self, X, init, random_state, sample_weight, n_threads,
                          x_sq_norms):
         guess = None
-        if isinstance(init, str) and init == "k-means++":
+        if isinstance(init, str) and init == "k-means++" and sp.issparse(X):
+            centers, _ = csr_kmeans_plusplus(X, self.n_clusters, sample_weight,
+                                             random_state, None, n_threads)
+        elif isinstance(init, str) and init == "k-means++":
             centers, _, guess = _greedy_kmeans_plusplus(
                 X, self.n_clusters, sample_weight, random_state, None, n_threads,
                 x_sq_norms)
@@ -378,7 +406,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             seeds = random_state.choice(
                 X.shape[0], size=self.n_clusters, replace=False,
                 p=sample_weight / sample_weight.sum())
-            centers = X[seeds]
+            centers = X[seeds].toarray() if sp.issparse(X) else X[seeds]
         elif callable(init):
             centers = init(X, self.n_clusters, random_state=random_state)
             centers = check_array(centers, dtype=X.dtype, copy=False, order="C")
@@ -408,8 +436,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             Fitted estimator.
         """
         self._validate_params()
+        # Any memory layout: fit makes one C-ordered copy (see below).
         X = validate_data(self, X, accept_sparse="csr", dtype=list(FLOAT_DTYPES),
-                          order="C", accept_large_sparse=False)
+                          accept_large_sparse=False)
         if X.shape[0] < self.n_clusters:
             raise ValueError(
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
@@ -428,28 +457,53 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
         # Distances by matrix products lose accuracy far from the origin:
         # work on centered samples (a copy) unless copy_x=False forbids it.
-        X = _dense_c(X)
         X_mean = x_sq_norms = None
-        if self.copy_x:
+        if sp.issparse(X):
+            # Sparse samples are not centered (that would densify them), as
+            # in scikit-learn: the kernels read them as they are.
+            X = _kernel_csr(X)
+        elif self.copy_x:
+            # The one copy of the samples: a C-ordered X is centered on the
+            # way into it; any other layout is first copied into it by
+            # blocks of rows, then centered in place.
+            if X.flags.c_contiguous:
+                source, X_centered = X, np.empty(X.shape, dtype=X.dtype)
+            else:
+                source = X_centered = as_c_contiguous(X)
             X_mean = np.empty(X.shape[1], dtype=X.dtype)
-            _center.column_means(X, X_mean, n_threads)
-            X_centered = np.empty_like(X)
+            _center.column_means(source, X_mean, n_threads)
             x_sq_norms = np.empty(X.shape[0], dtype=X.dtype)
-            _center.center_rows(X, X_mean, X_centered, x_sq_norms, n_threads)
+            _center.center_rows(source, X_mean, X_centered, x_sq_norms, n_threads)
             X = X_centered
             if is_array_like(init):
                 init = init - X_mean
+        else:
+            X = as_c_contiguous(X)
+
+        suffix = "" if algorithm == "elkan" else "."
+
+        def run_one_pass():
+            centers, guess = self._initial_centers(
+                X, init, random_state, sample_weight, n_threads, x_sq_norms)
+            if self.verbose:
+                print("Initialization complete")
+            if sp.issparse(X):
+                return csr_kmeans_single(X, sample_weight, centers, self.max_iter,
+                                         self.verbose, tol, n_threads, suffix)
+            return _kmeans_single(X, sample_weight, centers, self.max_iter, self.verbose,
+                                  tol, n_threads, suffix, guess)
 
         best = None
         with blas_single_threaded():
-            for _ in range(n_init):
-                centers, guess = self._initial_centers(
-                    X, init, random_state, sample_weight, n_threads, x_sq_norms)
-                if self.verbose:
-                    print("Initialization complete")
-                labels, inertia, centers, n_iter = _kmeans_single(
-                    X, sample_weight, centers, self.max_iter, self.verbose, tol,
-                    n_threads, "" if algorithm == "elkan" else ".", guess)
+            if not self.verbose and not sp.issparse(X) and _is_small(X, self.n_clusters):
+                starts = init if isinstance(init, str) and init == "k-means++" else (
+                    lambda run: self._initial_centers(
+                        X, init, random_state, sample_weight, n_threads, x_sq_norms)[0])
+                runs = _small_runs(X, sample_weight, starts, self.n_clusters, n_init,
+                                   random_state, self.max_iter, tol, n_threads, suffix)
+            else:
+                runs = (run_one_pass() for _ in range(n_init))
+            for labels, inertia, centers, n_iter in runs:
                 if best is None or (
                     inertia < best[1]
                     and not _is_same_clustering(labels, best[0], self.n_clusters)
@@ -521,24 +575,31 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
     def _check_test_data(self, X):
         check_is_fitted(self)
+        # Any memory layout: _row_blocks copies blocks of other layouts.
         return validate_data(self, X, accept_sparse="csr", reset=False,
-                             dtype=list(FLOAT_DTYPES), order="C",
-                             accept_large_sparse=False)
+                             dtype=list(FLOAT_DTYPES), accept_large_sparse=False)
 
     def _centers_as(self, dtype):
         return np.ascontiguousarray(self.cluster_centers_, dtype=dtype)
 
     def _labels_inertia(self, X, sample_weight):
+        """Labels, and the inertia when sample_weight is given (else 0)."""
         centers = self._centers_as(X.dtype)
+        if sp.issparse(X):
+            if sample_weight is None:
+                return csr_labels_inertia(X, np.ones(X.shape[0], dtype=X.dtype),
+                                          centers, effective_n_threads(),
+                                          return_inertia=False), 0.0
+            return csr_labels_inertia(X, sample_weight, centers, effective_n_threads())
         norms = _sq_norms(centers)
         labels = np.empty(X.shape[0], dtype=np.int32)
         inertia = 0.0
         n_threads = effective_n_threads()
         with blas_single_threaded():
             for start, stop, block in _row_blocks(X):
-                inertia += _assign.assign_labels(block, sample_weight[start:stop],
-                                                 centers, norms, labels[start:stop],
-                                                 n_threads)
+                inertia += _assign.assign_labels(
+                    block, None if sample_weight is None else sample_weight[start:stop],
+                    centers, norms, labels[start:stop], n_threads)
         return labels, inertia
 
     def predict(self, X):
@@ -555,7 +616,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             Index of the nearest center of each sample.
         """
         X = self._check_test_data(X)
-        labels, _ = self._labels_inertia(X, np.ones(X.shape[0], dtype=X.dtype))
+        labels, _ = self._labels_inertia(X, None)
         return labels
 
     def transform(self, X):
@@ -577,10 +638,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         """
         X = self._check_test_data(X)
         centers = self._centers_as(X.dtype)
+        if sp.issparse(X):
+            return csr_transform(X, centers, effective_n_threads())
         out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
         n_threads = effective_n_threads()
+        centers_t = np.ascontiguousarray(centers.T)
         for start, stop, block in _row_blocks(X):
-            _assign.center_distances(block, centers, out[start:stop], n_threads)
+            _assign.center_distances(block, centers_t, out[start:stop], n_threads)
         return out
 
     def score(self, X, y=None, sample_weight=None):

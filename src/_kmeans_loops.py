@@ -11,10 +11,11 @@ import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 from sklearn.utils import assert_all_finite
 
-from ._kernels import _assign, _kmeanspp, _lloyd
+from ._kernels import _assign, _kmeanspp, _lloyd, _small
 
-# Rows per dense block when sparse input is read a block at a time.
-_SPARSE_BLOCK_ROWS = 4096
+# Rows per block when predict, transform and score read X in another layout
+# than C order.
+_BLOCK_ROWS = 4096
 _CHUNK_SIZE = 256  # must match CHUNK_SIZE in _kernels/_reduce.pxd
 _CENTER_BLOCK = 8  # must match TURBOCLUSTER_CENTER_BLOCK in _kernels/_simd.h
 
@@ -126,13 +127,27 @@ def _update_centers(X, sample_weight, centers, sums, weight_in_clusters, labels,
     An empty cluster takes the sample farthest from its own center (the next
     farthest for the next empty cluster), which leaves its old cluster. A
     cluster that still has no weight keeps its center.
+
+    X is dense, or CSR in the kernels' form (``_kmeans_sparse._kernel_csr``):
+    then a relocated sample is densified alone.
     """
     dtype = X.dtype
     relocated = {}
     empty = np.flatnonzero(weight_in_clusters == 0)
     if empty.size:
         sq_dist = np.empty(X.shape[0], dtype=dtype)
-        _assign.assigned_sq_distances(X, centers, labels, sq_dist, n_threads)
+        if sp.issparse(X):
+            from ._kernels import _csr
+
+            _csr.assigned_sq_distances(X.data, X.indices, X.indptr, centers, labels,
+                                       sq_dist, n_threads)
+        else:
+            _assign.assigned_sq_distances(X, centers, labels, sq_dist, n_threads)
+    if empty.size and sq_dist.max() == 0:
+        # Every sample sits on its center: more clusters than distinct
+        # samples. Relocating is pointless; scikit-learn keeps the centers.
+        empty = empty[:0]
+    if empty.size:
         # A zero-weight sample would leave the cluster empty (and steal the
         # move from a sample that counts): take those last.
         sq_dist[sample_weight == 0] = -1
@@ -141,17 +156,25 @@ def _update_centers(X, sample_weight, centers, sums, weight_in_clusters, labels,
         for cluster, sample in zip(empty, far):
             old = labels[sample]
             weight = float(sample_weight[sample])
-            sums[old] -= weight * X[sample]
+            row = X[[sample]].toarray()[0] if sp.issparse(X) else X[sample]
+            sums[old] -= weight * row
             weight_in_clusters[old] -= weight
-            sums[cluster] = weight * X[sample]
+            sums[cluster] = weight * row
             weight_in_clusters[cluster] = weight
-            relocated[cluster] = sample
+            relocated[cluster] = row
 
-    new_centers = centers.copy()
     filled = weight_in_clusters > 0
-    new_centers[filled] = sums[filled] / weight_in_clusters[filled, None]
-    for cluster, sample in relocated.items():
-        new_centers[cluster] = X[sample]
+    if filled.all():
+        # One pass instead of four (copy, gather, divide, scatter); the same
+        # values: the division is in float64, then rounded to dtype.
+        new_centers = np.empty_like(centers)
+        np.divide(sums, weight_in_clusters[:, None], out=new_centers,
+                  casting="same_kind")
+    else:
+        new_centers = centers.copy()
+        new_centers[filled] = sums[filled] / weight_in_clusters[filled, None]
+    for cluster, row in relocated.items():
+        new_centers[cluster] = row
     return new_centers
 
 
@@ -258,20 +281,70 @@ def _is_same_clustering(labels1, labels2, n_clusters):
 # Input helpers
 
 
-def _dense_c(X):
-    """Dense, C-contiguous X (sparse input is densified: see KMeans Notes)."""
-    if sp.issparse(X):
-        return np.ascontiguousarray(X.toarray())
-    return np.ascontiguousarray(X)
-
-
 def _row_blocks(X):
-    """(start, stop, dense C-contiguous block) over X; one block if X is dense."""
-    if not sp.issparse(X):
-        yield 0, X.shape[0], np.ascontiguousarray(X)
+    """(start, stop, C-contiguous block) over dense X: X itself if it is
+    C-contiguous, else blocks of _BLOCK_ROWS rows copied one at a time."""
+    if X.flags.c_contiguous:
+        yield 0, X.shape[0], X
         return
-    for start in range(0, X.shape[0], _SPARSE_BLOCK_ROWS):
-        stop = min(start + _SPARSE_BLOCK_ROWS, X.shape[0])
-        yield start, stop, np.ascontiguousarray(X[start:stop].toarray())
+    for start in range(0, X.shape[0], _BLOCK_ROWS):
+        stop = min(start + _BLOCK_ROWS, X.shape[0])
+        yield start, stop, np.ascontiguousarray(X[start:stop])
 
 
+
+
+###############################################################################
+# Small data: whole runs in one kernel call
+
+# Below this many multiply-adds per Lloyd iteration (n_samples x n_clusters x
+# n_features), runs go through _kernels/_small.pyx, one run per thread; above
+# it, through the one-pass kernels, each pass parallel over the samples.
+_SMALL_WORK = 1 << 22
+
+
+def _is_small(X, n_clusters):
+    return X.shape[0] * n_clusters * X.shape[1] <= _SMALL_WORK
+
+
+def _small_runs(X, sample_weight, starts, n_clusters, n_init, random_state, max_iter,
+                tol, n_threads, suffix):
+    """All n_init runs of k-means on small, dense, C-contiguous X.
+
+    starts: 'k-means++', or a function of the run's index giving its initial
+    centers (called in run order, as the one-pass path calls it, so that
+    random draws come out the same).
+
+    Returns a list of (labels, inertia, centers, n_iter), one per run. The
+    random numbers are drawn up front, run by run, exactly as the one-pass
+    path draws them while it goes (k-means++ draws nothing else in between):
+    the runs are the same.
+    """
+    n_samples, n_features = X.shape
+    n_local_trials = 2 + int(np.log(n_clusters))
+    centers = np.empty((n_init, n_clusters, n_features), dtype=X.dtype)
+    uniforms = np.empty((n_init, (n_clusters - 1) * n_local_trials))
+    first_centers = np.zeros(n_init, dtype=np.intp)
+    seed_centers = isinstance(starts, str)
+    for run in range(n_init):
+        if seed_centers:
+            first_centers[run] = random_state.choice(
+                n_samples, p=sample_weight / sample_weight.sum())
+            uniforms[run] = random_state.uniform(size=uniforms.shape[1])
+        else:
+            centers[run] = starts(run)
+    labels = np.empty((n_init, n_samples), dtype=np.int32)
+    inertia = np.empty(n_init)
+    n_iter = np.empty(n_init, dtype=np.int32)
+    status = np.empty(n_init, dtype=np.int32)
+    _small.kmeans_runs(X, sample_weight, centers, uniforms, first_centers, seed_centers,
+                       n_local_trials, max_iter, tol, labels, inertia, n_iter, status,
+                       n_threads)
+    runs = []
+    for run in range(n_init):
+        if status[run] == 0:
+            runs.append((labels[run], inertia[run], centers[run], int(n_iter[run])))
+        else:  # a cluster emptied: the one-pass path relocates it
+            runs.append(_kmeans_single(X, sample_weight, centers[run].copy(), max_iter,
+                                       0, tol, n_threads, suffix))
+    return runs

@@ -10,7 +10,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import turbocluster
-from turbocluster._kernels import _lloyd
+from turbocluster._kernels import _lloyd, _small
 from turbocluster._kernels._openmp import openmp_enabled
 from turbocluster._threads import effective_n_threads
 
@@ -58,18 +58,23 @@ def test_threadpool_limits_sets_the_kernel_threads():
         assert effective_n_threads() == 3
 
 
-def test_blas_is_single_threaded_while_kernels_run(monkeypatch):
+@pytest.mark.parametrize("n_samples, module, kernel", [
+    (500, _small, "kmeans_runs"),          # small data: whole runs in one call
+    (200_000, _lloyd, "lloyd_iter"),       # one pass per call
+])
+def test_blas_is_single_threaded_while_kernels_run(monkeypatch, n_samples, module,
+                                                   kernel):
     # A kernel call inside fit must see every BLAS library limited to one
     # thread (BLAS runs inside OpenMP regions, one chunk at a time).
     seen = []
-    original = _lloyd.lloyd_iter
+    original = getattr(module, kernel)
 
     def spy(*args):
         seen.extend(info["num_threads"] for info in threadpool_info()
                     if info["user_api"] == "blas")
         return original(*args)
 
-    monkeypatch.setattr(_lloyd, "lloyd_iter", spy)
-    X = np.random.RandomState(0).rand(500, 3)
-    turbocluster.KMeans(3, n_init=1, random_state=0).fit(X)
+    monkeypatch.setattr(module, kernel, spy)
+    X = np.random.RandomState(0).rand(n_samples, 3)
+    turbocluster.KMeans(8, n_init=1, random_state=0, max_iter=3).fit(X)
     assert seen and set(seen) == {1}

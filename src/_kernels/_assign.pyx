@@ -29,7 +29,8 @@ def assign_labels(
     Parameters
     ----------
     X : (n_samples, n_features)                 # IN
-    sample_weight : (n_samples,)                # IN
+    sample_weight : (n_samples,) or None        # IN None: labels only (predict),
+                                                #     the inertia returned is 0
     centers : (n_clusters, n_features)          # IN
     center_sq_norms : (n_clusters,)             # IN
     labels : (n_samples,)                       # OUT
@@ -49,6 +50,7 @@ def assign_labels(
     cdef double inertia
     cdef floating* scores
     cdef Py_ssize_t g, c, chunk, n_rows, i, s, label
+    cdef bint with_inertia = sample_weight is not None
 
     if partials == NULL:
         raise MemoryError()
@@ -66,8 +68,9 @@ def assign_labels(
                     s = chunk + i
                     label = row_argmin(scores + i * n_clusters, n_clusters)
                     labels[s] = <int> label
-                    partials[g] = partials[g] + sample_weight[s] * sq_euclidean_acc(
-                        &X[s, 0], &centers[label, 0], n_features)
+                    if with_inertia:
+                        partials[g] = partials[g] + sample_weight[s] * sq_euclidean_acc(
+                            &X[s, 0], &centers[label, 0], n_features)
         free(scores)
 
     sum_partials_in_order(partials, plan.n_groups, 1, 1, &inertia, 1)
@@ -141,28 +144,43 @@ def assigned_sq_distances(
 
 def center_distances(
     const floating[:, ::1] X,
-    const floating[:, ::1] centers,
+    const floating[:, ::1] centers_t,
     floating[:, ::1] out,
     int n_threads,
 ):
     """out[i, j] = ||x_i - c_j||, from differences summed in double.
 
     Differences rather than the ||x||^2 - 2<x, c> + ||c||^2 expansion: no
-    cancellation, so float32 input keeps full float32 accuracy.
+    cancellation, so float32 input keeps full float32 accuracy. With the
+    centers transposed, the innermost loop runs over the centers: for each
+    feature, one vector operation updates the sums of several centers.
 
     Parameters
     ----------
     X : (n_samples, n_features)                 # IN
-    centers : (n_clusters, n_features)          # IN
+    centers_t : (n_features, n_clusters)        # IN the centers, transposed
     out : (n_samples, n_clusters)               # OUT
     n_threads : int
     """
+    cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t n_clusters = centers.shape[0]
-    cdef Py_ssize_t s, j
-    for s in prange(X.shape[0], nogil=True,
-                    num_threads=team_size(n_threads, X.shape[0] // CHUNK_SIZE),
-                    schedule='dynamic', chunksize=CHUNK_SIZE):
-        for j in range(n_clusters):
-            out[s, j] = <floating> sqrt(
-                sq_euclidean_acc(&X[s, 0], &centers[j, 0], n_features))
+    cdef Py_ssize_t n_clusters = centers_t.shape[1]
+    cdef Py_ssize_t n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
+    cdef Py_ssize_t c, s, j, f
+    cdef double* sums
+    cdef double x, diff
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_chunks)):
+        sums = <double*> malloc(max(n_clusters, 1) * sizeof(double))
+        for c in prange(n_chunks, schedule='dynamic'):
+            for s in range(c * CHUNK_SIZE, min((c + 1) * CHUNK_SIZE, n_samples)):
+                for j in range(n_clusters):
+                    sums[j] = 0.0
+                for f in range(n_features):
+                    x = X[s, f]
+                    for j in range(n_clusters):
+                        diff = x - <double> centers_t[f, j]
+                        sums[j] = sums[j] + diff * diff
+                for j in range(n_clusters):
+                    out[s, j] = <floating> sqrt(sums[j])
+        free(sums)

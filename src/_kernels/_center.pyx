@@ -61,6 +61,8 @@ def center_rows(
 ):
     """out = X - mean, and the squared norm of each row of out.
 
+    out may be X itself (centering in place).
+
     Parameters
     ----------
     X : (n_samples, n_features)                 # IN

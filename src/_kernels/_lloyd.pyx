@@ -22,18 +22,14 @@
 
 from cython cimport floating
 from cython.parallel cimport parallel, prange
-from libc.float cimport FLT_EPSILON, DBL_EPSILON
-from libc.math cimport sqrt, INFINITY
 from libc.stdlib cimport malloc, free
 
 from _reduce cimport (
     CHUNK_SIZE, team_size, ChunkPlan, plan_chunks, group_first_chunk,
     group_end_chunk, alloc_partials,
 )
-from _distances cimport block_center_scores, gather_rows, sq_euclidean, sq_norm
-from _sums cimport (
-    add_to_cluster, count_changed, cluster_partial_size, finish_cluster_sums,
-)
+from _bounds cimport bounded_lloyd_chunk
+from _sums cimport cluster_partial_size, finish_cluster_sums
 
 
 def lloyd_iter(
@@ -83,18 +79,11 @@ def lloyd_iter(
     cdef Py_ssize_t stride = cluster_partial_size(n_clusters, n_features)
     cdef ChunkPlan plan = plan_chunks(n_samples, stride)
     cdef double* partials = alloc_partials(plan, stride)
-    # GEMM distances are off by at most about (n_features + 2) eps (|x|^2 + |c|^2):
-    # lower bounds taken from them are lowered by twice that.
-    cdef double margin_scale = 2.0 * (n_features + 2) * (
-        FLT_EPSILON if floating is float else DBL_EPSILON)
     cdef floating* scores
     cdef floating* rows
     cdef Py_ssize_t* pending
-    cdef const floating* block
-    cdef const floating* score_row
     cdef double* part
-    cdef Py_ssize_t g, c, chunk, n_rows, n_pending, i, j, s, label, runner_up
-    cdef double u, bound, x_sq, best, next_best, dist
+    cdef Py_ssize_t g, c, chunk
     cdef long n_changed
 
     if partials == NULL:
@@ -108,74 +97,12 @@ def lloyd_iter(
             part = partials + g * stride
             for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
                 chunk = c * CHUNK_SIZE
-                n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
-
-                # 1. Which samples may have a new nearest center?
-                n_pending = 0
-                for i in range(n_rows):
-                    s = chunk + i
-                    label = labels[s]
-                    if label < 0:
-                        pending[n_pending] = s
-                        n_pending = n_pending + 1
-                        continue
-                    u = upper[s] + shift[label]
-                    bound = second[s] - max_drift
-                    if nearest_half_dist[label] > bound:
-                        bound = nearest_half_dist[label]
-                    if u > bound:
-                        # Make the upper bound exact and test again.
-                        u = sqrt(sq_euclidean(&X[s, 0], &centers[label, 0], n_features))
-                        if u > bound:
-                            pending[n_pending] = s
-                            n_pending = n_pending + 1
-                    upper[s] = <floating> u
-
-                # 2. Distances of those samples to every center, one GEMM;
-                #    both bounds become exact.
-                if n_pending > 0:
-                    if n_pending == n_rows:
-                        block = &X[chunk, 0]
-                    else:
-                        gather_rows(&X[0, 0], pending, n_pending, n_features, rows)
-                        block = rows
-                    block_center_scores(block, n_pending, &centers[0, 0],
-                                        &center_sq_norms[0], n_clusters, n_features,
-                                        scores)
-                    for i in range(n_pending):
-                        s = pending[i]
-                        score_row = scores + i * n_clusters
-                        label = 0
-                        runner_up = -1
-                        best = score_row[0]
-                        next_best = INFINITY
-                        for j in range(1, n_clusters):
-                            if score_row[j] < best:
-                                next_best = best
-                                runner_up = label
-                                best = score_row[j]
-                                label = j
-                            elif score_row[j] < next_best:
-                                next_best = score_row[j]
-                                runner_up = j
-                        upper[s] = <floating> sqrt(
-                            sq_euclidean(&X[s, 0], &centers[label, 0], n_features))
-                        dist = INFINITY
-                        if runner_up >= 0:
-                            x_sq = sq_norm(&X[s, 0], n_features)
-                            dist = next_best + x_sq - margin_scale * (
-                                x_sq + center_sq_norms[runner_up])
-                            dist = sqrt(dist) if dist > 0.0 else 0.0
-                        second[s] = <floating> (dist + max_drift)
-                        if labels[s] != label:
-                            labels[s] = <int> label
-                            count_changed(part, stride)
-
-                # 3. Every sample counts in its cluster's sum.
-                for i in range(n_rows):
-                    s = chunk + i
-                    add_to_cluster(part, &X[s, 0], sample_weight[s], labels[s],
-                                   n_clusters, n_features)
+                bounded_lloyd_chunk(
+                    &X[0, 0], &sample_weight[0], chunk,
+                    min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk), &centers[0, 0],
+                    &center_sq_norms[0], &nearest_half_dist[0], &shift[0], max_drift,
+                    &upper[0], &second[0], &labels[0], n_clusters, n_features,
+                    part, stride, scores, rows, pending)
         free(scores)
         free(rows)
         free(pending)

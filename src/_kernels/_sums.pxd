@@ -26,6 +26,16 @@ cdef inline void add_to_cluster(
     part[n_clusters * n_features + label] = part[n_clusters * n_features + label] + w
 
 
+cdef inline void add_cluster_weight(
+    double* part, double w, Py_ssize_t label,
+    Py_ssize_t n_clusters, Py_ssize_t n_features,
+) noexcept nogil:
+    """Add w to a cluster's weight only. A pass that sums the features by
+    some other plan (by blocks of features, _csr.pyx) uses partials of
+    n_features = 0: the weights, then the number of changed labels."""
+    part[n_clusters * n_features + label] = part[n_clusters * n_features + label] + w
+
+
 cdef inline void count_changed(double* part, Py_ssize_t stride) noexcept nogil:
     part[stride - 1] = part[stride - 1] + 1.0
 

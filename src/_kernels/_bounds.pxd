@@ -1,0 +1,112 @@
+# One chunk of a bounded Lloyd pass: the step that _lloyd.lloyd_iter runs in
+# parallel over chunks and _small.kmeans_runs runs in sequence, written once.
+# See _lloyd.pyx for the bounds (Hamerly 2010, Elkan 2003) and what they keep:
+#   upper[i]              >= d(x_i, c_{labels[i]})
+#   second[i] - max_drift <= d(x_i, c_j) for every j != labels[i]
+
+from cython cimport floating
+from libc.float cimport FLT_EPSILON, DBL_EPSILON
+from libc.math cimport sqrt, INFINITY
+
+from _distances cimport block_center_scores, gather_rows, sq_euclidean, sq_norm
+from _sums cimport add_to_cluster, count_changed
+
+
+cdef inline void bounded_lloyd_chunk(
+    const floating* X,              # IN (n_samples, n_features), row-major
+    const floating* sample_weight,  # IN (n_samples,)
+    Py_ssize_t chunk,               # first sample of the chunk
+    Py_ssize_t n_rows,              # samples in the chunk
+    const floating* centers,        # IN (n_clusters, n_features)
+    const floating* center_sq_norms,  # IN (n_clusters,)
+    const double* nearest_half_dist,  # IN (n_clusters,)
+    const double* shift,            # IN (n_clusters,) last move of each center
+    double max_drift,               # IN sum over updates of the largest move
+    floating* upper,                # INOUT (n_samples,)
+    floating* second,               # INOUT (n_samples,) offset by max_drift
+    int* labels,                    # INOUT (n_samples,) -1 on the first pass
+    Py_ssize_t n_clusters,
+    Py_ssize_t n_features,
+    double* part,                   # INOUT cluster partial row (see _sums.pxd)
+    Py_ssize_t stride,              # its length
+    floating* scores,               # scratch (CHUNK_SIZE, n_clusters)
+    floating* rows,                 # scratch (CHUNK_SIZE, n_features)
+    Py_ssize_t* pending,            # scratch (CHUNK_SIZE,)
+) noexcept nogil:
+    """Labels and bounds of the chunk's samples, and their cluster sums."""
+    # GEMM distances are off by at most about (n_features + 2) eps (|x|^2 + |c|^2):
+    # lower bounds taken from them are lowered by twice that.
+    cdef double margin_scale = 2.0 * (n_features + 2) * (
+        FLT_EPSILON if floating is float else DBL_EPSILON)
+    cdef const floating* block
+    cdef const floating* score_row
+    cdef Py_ssize_t n_pending, i, j, s, label, runner_up
+    cdef double u, bound, x_sq, best, next_best, dist
+
+    # 1. Which samples may have a new nearest center?
+    n_pending = 0
+    for i in range(n_rows):
+        s = chunk + i
+        label = labels[s]
+        if label < 0:
+            pending[n_pending] = s
+            n_pending = n_pending + 1
+            continue
+        u = upper[s] + shift[label]
+        bound = second[s] - max_drift
+        if nearest_half_dist[label] > bound:
+            bound = nearest_half_dist[label]
+        if u > bound:
+            # Make the upper bound exact and test again.
+            u = sqrt(sq_euclidean(X + s * n_features, centers + label * n_features,
+                                  n_features))
+            if u > bound:
+                pending[n_pending] = s
+                n_pending = n_pending + 1
+        upper[s] = <floating> u
+
+    # 2. Distances of those samples to every center, one GEMM; both bounds
+    #    become exact.
+    if n_pending > 0:
+        if n_pending == n_rows:
+            block = X + chunk * n_features
+        else:
+            gather_rows(X, pending, n_pending, n_features, rows)
+            block = rows
+        block_center_scores(block, n_pending, centers, center_sq_norms, n_clusters,
+                            n_features, scores)
+        for i in range(n_pending):
+            s = pending[i]
+            score_row = scores + i * n_clusters
+            label = 0
+            runner_up = -1
+            best = score_row[0]
+            next_best = INFINITY
+            for j in range(1, n_clusters):
+                if score_row[j] < best:
+                    next_best = best
+                    runner_up = label
+                    best = score_row[j]
+                    label = j
+                elif score_row[j] < next_best:
+                    next_best = score_row[j]
+                    runner_up = j
+            upper[s] = <floating> sqrt(
+                sq_euclidean(X + s * n_features, centers + label * n_features,
+                             n_features))
+            dist = INFINITY
+            if runner_up >= 0:
+                x_sq = sq_norm(X + s * n_features, n_features)
+                dist = next_best + x_sq - margin_scale * (
+                    x_sq + center_sq_norms[runner_up])
+                dist = sqrt(dist) if dist > 0.0 else 0.0
+            second[s] = <floating> (dist + max_drift)
+            if labels[s] != label:
+                labels[s] = <int> label
+                count_changed(part, stride)
+
+    # 3. Every sample counts in its cluster's sum.
+    for i in range(n_rows):
+        s = chunk + i
+        add_to_cluster(part, X + s * n_features, sample_weight[s], labels[s],
+                       n_clusters, n_features)
