@@ -2,9 +2,10 @@
 Lloyd's loop, and the passes that read fitted centers.
 
 The steps mirror ``_kmeans_loops.py`` (which they share helpers with); every
-pass over the samples is one call to a kernel in ``_kernels/_csr.pyx``. Memory
-is O(nnz + n_clusters * n_features) beyond X, plus O(n_local_trials *
-n_samples) during k-means++, as in scikit-learn.
+pass over the samples is one call to a kernel in ``_kernels/_csr.pyx``. X is
+never densified: memory beyond X is O(n_clusters * n_features + n_samples)
+(times n_local_trials during k-means++, as in scikit-learn), plus a copy of
+the index arrays where they must be converted (see :func:`_kernel_csr`).
 
 Input: a CSR matrix (or array) of float32 or float64, validated by the caller.
 The kernels read int32 indices in canonical form (sorted within rows, no
@@ -107,7 +108,7 @@ def csr_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     first pass (which sees every value through the norms) checks it.
 
     Time O(n_clusters * n_local_trials * nnz); memory O(n_local_trials *
-    (n_samples + n_features)) besides X.
+    n_samples + n_clusters * n_features) besides X.
     """
     X = _kernel_csr(X)
     data, indices, indptr = _parts(X)

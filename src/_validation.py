@@ -12,6 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
+from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils._param_validation import (  # private: see module docstring
     Interval,
     StrOptions,
@@ -109,9 +110,8 @@ def variance_tolerance(X, tol):
     if tol == 0:
         return 0.0
     if sp.issparse(X):
-        mean = np.asarray(X.mean(axis=0)).ravel()
-        mean_sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-        variances = mean_sq - mean**2
+        # Over the nonzeros, without a squared copy of X (scikit-learn's rule).
+        variances = mean_variance_axis(X, axis=0)[1]
     else:
         variances = np.var(X, axis=0)
     return float(np.mean(variances) * tol)
