@@ -8,7 +8,7 @@ from cython cimport floating
 from libc.float cimport FLT_EPSILON, DBL_EPSILON
 from libc.math cimport sqrt, INFINITY
 
-from _distances cimport block_center_scores, gather_rows, sq_euclidean, sq_norm
+from _distances cimport pending_center_scores, sq_euclidean, sq_norm
 from _sums cimport add_to_cluster, count_changed
 
 
@@ -38,7 +38,6 @@ cdef inline void bounded_lloyd_chunk(
     # lower bounds taken from them are lowered by twice that.
     cdef double margin_scale = 2.0 * (n_features + 2) * (
         FLT_EPSILON if floating is float else DBL_EPSILON)
-    cdef const floating* block
     cdef const floating* score_row
     cdef Py_ssize_t n_pending, i, j, s, label, runner_up
     cdef double u, bound, x_sq, best, next_best, dist
@@ -68,13 +67,8 @@ cdef inline void bounded_lloyd_chunk(
     # 2. Distances of those samples to every center, one GEMM; both bounds
     #    become exact.
     if n_pending > 0:
-        if n_pending == n_rows:
-            block = X + chunk * n_features
-        else:
-            gather_rows(X, pending, n_pending, n_features, rows)
-            block = rows
-        block_center_scores(block, n_pending, centers, center_sq_norms, n_clusters,
-                            n_features, scores)
+        pending_center_scores(X, chunk, n_rows, pending, n_pending, centers,
+                              center_sq_norms, n_clusters, n_features, rows, scores)
         for i in range(n_pending):
             s = pending[i]
             score_row = scores + i * n_clusters

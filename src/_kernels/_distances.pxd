@@ -86,6 +86,29 @@ cdef inline void gather_rows(
             out[i * n_features + f] = X[indices[i] * n_features + f]
 
 
+cdef inline void pending_center_scores(
+    const floating* X,            # IN (n_samples, n_features), row-major
+    Py_ssize_t chunk,             # first sample of the chunk
+    Py_ssize_t n_rows,            # samples in the chunk
+    const Py_ssize_t* pending,    # IN (n_pending,) ascending samples of the chunk
+    Py_ssize_t n_pending,
+    const floating* centers,      # IN (n_clusters, n_features), row-major
+    const floating* center_sq_norms,  # IN (n_clusters,)
+    Py_ssize_t n_clusters,
+    Py_ssize_t n_features,
+    floating* rows,               # scratch (n_rows, n_features)
+    floating* scores,             # OUT (n_pending, n_clusters)
+) noexcept nogil:
+    """block_center_scores of some samples of a chunk: the chunk's own rows
+    when all of them are pending, else their rows gathered into one block."""
+    cdef const floating* block = X + chunk * n_features
+    if n_pending < n_rows:
+        gather_rows(X, pending, n_pending, n_features, rows)
+        block = rows
+    block_center_scores(block, n_pending, centers, center_sq_norms, n_clusters,
+                        n_features, scores)
+
+
 cdef extern from "_simd.h" nogil:
     enum: CENTER_BLOCK "TURBOCLUSTER_CENTER_BLOCK"
     # How many rows ahead of its reads score_rows prefetches.

@@ -34,7 +34,8 @@ from libc.stdlib cimport malloc, free
 from _reduce cimport CHUNK_SIZE, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk
 from _bounds cimport bounded_lloyd_chunk
 from _distances cimport (
-    block_center_scores, gather_rows, row_argmin, sq_euclidean, sq_euclidean_acc, sq_norm,
+    block_center_scores, pending_center_scores, row_argmin, sq_euclidean,
+    sq_euclidean_acc, sq_norm,
 )
 from _sums cimport cluster_partial_size
 
@@ -142,7 +143,6 @@ cdef int _seed(
     cdef Py_ssize_t c, t, i, j, f, s, best, chunk, chunk_index, n_rows, n_pending
     cdef double potential, threshold, running
     cdef floating d, r
-    cdef const floating* block
     cdef int status = RUN_DONE
     if (closest == NULL or x_sq == NULL or nearest == NULL or closer == NULL
             or trial == NULL or cands == NULL or cand_sq == NULL or reach == NULL
@@ -198,13 +198,8 @@ cdef int _seed(
             if n_pending == 0:
                 continue
             if n_features >= _GEMM_MIN_FEATURES:
-                if n_pending == n_rows:
-                    block = X + chunk * n_features
-                else:
-                    gather_rows(X, pending, n_pending, n_features, rows)
-                    block = rows
-                block_center_scores(block, n_pending, cands, cand_sq, t_count,
-                                    n_features, scores)
+                pending_center_scores(X, chunk, n_rows, pending, n_pending, cands,
+                                      cand_sq, t_count, n_features, rows, scores)
             for i in range(n_pending):
                 s = pending[i]
                 for t in range(t_count):
