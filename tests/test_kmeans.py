@@ -1343,3 +1343,17 @@ def test_more_clusters_than_distinct_samples_stops_as_sklearn(monkeypatch, small
     assert km.n_iter_ == ref.n_iter_ == 1
     assert_array_equal(km.labels_, ref.labels_)
     assert_allclose(km.cluster_centers_, ref.cluster_centers_)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_clusters", [1, 7, 8, 9, 17, 32, 33])
+def test_predict_labels_are_the_nearest_centers(dtype, n_clusters):
+    # Up to 32 centers, labels come from register blocks of 8 centers (the
+    # last block partly padding); above, from a GEMM per chunk.
+    rng = np.random.default_rng(n_clusters)
+    X = rng.normal(size=(700, 5)).astype(dtype)
+    km = KMeans(n_clusters=n_clusters, n_init=1, random_state=0).fit(X)
+    X_new = rng.normal(size=(900, 5)).astype(dtype)
+    d = _sq_dists(X_new, km.cluster_centers_)
+    assert_array_equal(km.predict(X_new), d.argmin(axis=1))
+    assert_allclose(-km.score(X_new), d.min(axis=1).sum(), rtol=INERTIA_RTOL[dtype])

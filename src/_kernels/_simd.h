@@ -183,4 +183,91 @@
 TURBOCLUSTER_SCORE_ROWS(turbocluster_score_rows_f, float)
 TURBOCLUSTER_SCORE_ROWS(turbocluster_score_rows_d, double)
 
+/* The nearest center of each of the contiguous rows X[0:n_rows]: the argmin
+ * over t < n_centers of center_sq_norms[t] - 2 <x, c_t> (the squared distance
+ * less |x|^2), ties to the lower t, with the centers transposed and
+ * zero-padded as above. The same 4 rows x 8 centers register blocks as
+ * score_rows: BLAS packs both operands on every call, and the BLAS that
+ * scipy ships, called from two OpenMP threads at once, measured no faster
+ * than from one here (200,000 x 16 samples, 20 centers: 5.5 ms either way),
+ * where this loop runs on each thread's own core. best_score (n_rows) is
+ * scratch. */
+#define TURBOCLUSTER_NEAREST_PARAMS(TYPE)                                      \
+        const TYPE *X, ptrdiff_t n_rows, ptrdiff_t n_features,                  \
+        const TYPE *centers_t, const TYPE *center_sq_norms, ptrdiff_t n_centers, \
+        ptrdiff_t n_padded, TYPE *best_score, int *labels
+
+#if defined(__GNUC__)
+#define TURBOCLUSTER_NEAREST(NAME, TYPE)                                        \
+    typedef TURBOCLUSTER_VEC(TYPE) NAME##_vec;                                  \
+    TURBOCLUSTER_DISPATCH static void NAME(TURBOCLUSTER_NEAREST_PARAMS(TYPE))   \
+    {                                                                           \
+        enum { L = 32 / sizeof(TYPE), V = TURBOCLUSTER_CENTER_BLOCK / L };      \
+        const NAME##_vec zero = {0};                                            \
+        for (ptrdiff_t t0 = 0; t0 < n_padded; t0 += TURBOCLUSTER_CENTER_BLOCK) { \
+            NAME##_vec norms[V];                                                \
+            for (int v = 0; v < V; v++)                                         \
+                TURBOCLUSTER_LOAD(norms[v], center_sq_norms + t0 + v * L);      \
+            for (ptrdiff_t i = 0; i < n_rows; i += 4) {                         \
+                const int n_block = n_rows - i < 4 ? (int) (n_rows - i) : 4;    \
+                const TYPE *x[4];                                               \
+                for (int r = 0; r < 4; r++)                                     \
+                    x[r] = X + (i + (r < n_block ? r : 0)) * n_features;        \
+                NAME##_vec acc[4][V];                                           \
+                for (int r = 0; r < 4; r++)                                     \
+                    for (int v = 0; v < V; v++)                                 \
+                        acc[r][v] = zero;                                       \
+                for (ptrdiff_t f = 0; f < n_features; f++) {                    \
+                    NAME##_vec c[V];                                            \
+                    for (int v = 0; v < V; v++)                                 \
+                        TURBOCLUSTER_LOAD(c[v], centers_t + f * n_padded + t0 + v * L); \
+                    for (int r = 0; r < 4; r++) {                               \
+                        const TYPE xs = x[r][f];                                \
+                        for (int v = 0; v < V; v++)                             \
+                            acc[r][v] += xs * c[v];                             \
+                    }                                                           \
+                }                                                               \
+                for (int r = 0; r < n_block; r++) {                             \
+                    /* Lanes in index order, strict <: ties to the lower t. */  \
+                    TYPE best = t0 == 0 ? (TYPE) 0 : best_score[i + r];         \
+                    int label = t0 == 0 ? -1 : labels[i + r];                   \
+                    for (int v = 0; v < V; v++) {                               \
+                        const NAME##_vec score = norms[v] - 2 * acc[r][v];      \
+                        for (int k = 0; k < L; k++) {                           \
+                            const ptrdiff_t t = t0 + v * L + k;                 \
+                            if (t < n_centers && (label < 0 || score[k] < best)) { \
+                                best = score[k];                                \
+                                label = (int) t;                                \
+                            }                                                   \
+                        }                                                       \
+                    }                                                           \
+                    best_score[i + r] = best;                                   \
+                    labels[i + r] = label;                                      \
+                }                                                               \
+            }                                                                   \
+        }                                                                       \
+    }
+#else
+#define TURBOCLUSTER_NEAREST(NAME, TYPE)                                        \
+    static void NAME(TURBOCLUSTER_NEAREST_PARAMS(TYPE))                         \
+    {                                                                           \
+        for (ptrdiff_t i = 0; i < n_rows; i++) {                                \
+            const TYPE *x = X + i * n_features;                                 \
+            for (ptrdiff_t t = 0; t < n_centers; t++) {                         \
+                TYPE dot = 0;                                                   \
+                for (ptrdiff_t f = 0; f < n_features; f++)                      \
+                    dot += x[f] * centers_t[f * n_padded + t];                  \
+                const TYPE score = center_sq_norms[t] - 2 * dot;                \
+                if (t == 0 || score < best_score[i]) {                          \
+                    best_score[i] = score;                                      \
+                    labels[i] = (int) t;                                        \
+                }                                                               \
+            }                                                                   \
+        }                                                                       \
+    }
+#endif
+
+TURBOCLUSTER_NEAREST(turbocluster_nearest_f, float)
+TURBOCLUSTER_NEAREST(turbocluster_nearest_d, double)
+
 #endif
