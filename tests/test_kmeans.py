@@ -1348,8 +1348,6 @@ def test_more_clusters_than_distinct_samples_stops_as_sklearn(monkeypatch, small
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n_clusters", [1, 7, 8, 9, 17, 32, 33])
 def test_predict_labels_are_the_nearest_centers(dtype, n_clusters):
-    # Up to 32 centers, labels come from register blocks of 8 centers (the
-    # last block partly padding); above, from a GEMM per chunk.
     rng = np.random.default_rng(n_clusters)
     X = rng.normal(size=(700, 5)).astype(dtype)
     km = KMeans(n_clusters=n_clusters, n_init=1, random_state=0).fit(X)

@@ -12,14 +12,8 @@ from _reduce cimport (
     alloc_partials, sum_partials_in_order,
 )
 from _distances cimport (
-    CENTER_BLOCK, block_center_scores, nearest_centers, row_argmin, sq_euclidean,
-    sq_euclidean_acc,
+    block_center_scores, row_argmin, sq_euclidean, sq_euclidean_acc,
 )
-
-cdef enum:
-    # Up to this many centers, assign_labels scores by register blocks rather
-    # than a GEMM per chunk (see _simd.h).
-    BLOCKED_MAX_CLUSTERS = 32
 
 
 def assign_labels(
@@ -55,29 +49,11 @@ def assign_labels(
     cdef double* partials = alloc_partials(plan, 1)
     cdef double inertia
     cdef floating* scores
-    cdef Py_ssize_t g, c, chunk, n_rows, i, s, j, f, label
+    cdef Py_ssize_t g, c, chunk, n_rows, i, s, label
     cdef bint with_inertia = sample_weight is not None
-    # Few centers: register-blocked scores instead of a GEMM per chunk (see
-    # nearest_centers), with the centers transposed and zero-padded.
-    cdef bint blocked = n_clusters <= BLOCKED_MAX_CLUSTERS
-    cdef Py_ssize_t n_padded = (n_clusters + CENTER_BLOCK - 1) // CENTER_BLOCK * CENTER_BLOCK
-    cdef floating* centers_t = NULL
-    cdef floating* norms_padded = NULL
 
     if partials == NULL:
         raise MemoryError()
-    if blocked:
-        centers_t = <floating*> malloc(max(n_features * n_padded, 1) * sizeof(floating))
-        norms_padded = <floating*> malloc(n_padded * sizeof(floating))
-        if centers_t == NULL or norms_padded == NULL:
-            free(partials)
-            free(centers_t)
-            free(norms_padded)
-            raise MemoryError()
-        for j in range(n_padded):
-            norms_padded[j] = center_sq_norms[j] if j < n_clusters else 0
-            for f in range(n_features):
-                centers_t[f * n_padded + j] = centers[j, f] if j < n_clusters else 0
 
     with nogil, parallel(num_threads=team_size(n_threads, plan.n_groups)):
         scores = <floating*> malloc(CHUNK_SIZE * n_clusters * sizeof(floating))
@@ -85,21 +61,13 @@ def assign_labels(
             for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
                 chunk = c * CHUNK_SIZE
                 n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
-                if blocked:
-                    nearest_centers(&X[chunk, 0], n_rows, n_features, centers_t,
-                                    norms_padded, n_clusters, n_padded, scores,
-                                    &labels[chunk])
-                else:
-                    block_center_scores(&X[chunk, 0], n_rows, &centers[0, 0],
-                                        &center_sq_norms[0], n_clusters, n_features,
-                                        scores)
+                block_center_scores(&X[chunk, 0], n_rows, &centers[0, 0],
+                                    &center_sq_norms[0], n_clusters, n_features,
+                                    scores)
                 for i in range(n_rows):
                     s = chunk + i
-                    if blocked:
-                        label = labels[s]
-                    else:
-                        label = row_argmin(scores + i * n_clusters, n_clusters)
-                        labels[s] = <int> label
+                    label = row_argmin(scores + i * n_clusters, n_clusters)
+                    labels[s] = <int> label
                     if with_inertia:
                         partials[g] = partials[g] + sample_weight[s] * sq_euclidean_acc(
                             &X[s, 0], &centers[label, 0], n_features)
@@ -107,8 +75,6 @@ def assign_labels(
 
     sum_partials_in_order(partials, plan.n_groups, 1, 1, &inertia, 1)
     free(partials)
-    free(centers_t)
-    free(norms_padded)
     return inertia
 
 

@@ -121,14 +121,6 @@ cdef extern from "_simd.h" nogil:
         const float* weights, const float* closest_sq, const float* centers_t,
         const float* center_sq_norms, Py_ssize_t n_centers, Py_ssize_t n_padded,
         float* out_sq, unsigned short* out_offset, double* gains)
-    void nearest_f "turbocluster_nearest_f"(
-        const float* X, Py_ssize_t n_rows, Py_ssize_t n_features,
-        const float* centers_t, const float* center_sq_norms, Py_ssize_t n_centers,
-        Py_ssize_t n_padded, float* best_score, int* labels)
-    void nearest_d "turbocluster_nearest_d"(
-        const double* X, Py_ssize_t n_rows, Py_ssize_t n_features,
-        const double* centers_t, const double* center_sq_norms, Py_ssize_t n_centers,
-        Py_ssize_t n_padded, double* best_score, int* labels)
     Py_ssize_t score_rows_d "turbocluster_score_rows_d"(
         const double* X, const Py_ssize_t* rows, Py_ssize_t n_rows,
         Py_ssize_t chunk_start, Py_ssize_t n_features, const double* x_sq_norms,
@@ -170,23 +162,3 @@ cdef inline Py_ssize_t score_rows(
         return score_rows_d(X, rows, n_rows, chunk_start, n_features, x_sq_norms,
                             weights, closest_sq, centers_t, center_sq_norms, n_centers,
                             n_padded, out_sq, out_offset, gains)
-
-
-cdef inline void nearest_centers(
-    const floating* X,            # IN (n_rows, n_features), row-major
-    Py_ssize_t n_rows,
-    Py_ssize_t n_features,
-    const floating* centers_t,    # IN (n_features, n_padded): transposed, zero-padded
-    const floating* center_sq_norms,  # IN (n_padded,)
-    Py_ssize_t n_centers,
-    Py_ssize_t n_padded,
-    floating* best_score,         # scratch (n_rows,)
-    int* labels,                  # OUT (n_rows,)
-) noexcept nogil:
-    """Nearest center of each row, without BLAS (see _simd.h)."""
-    if floating is float:
-        nearest_f(X, n_rows, n_features, centers_t, center_sq_norms, n_centers,
-                  n_padded, best_score, labels)
-    else:
-        nearest_d(X, n_rows, n_features, centers_t, center_sq_norms, n_centers,
-                  n_padded, best_score, labels)
