@@ -30,7 +30,7 @@ from ._cli_common import (
     format_seconds, plural, progress, warn, wrapped,
 )
 from ._cli_output import (
-    TABLE_EXTENSIONS, check_plot, check_writable, output_kind, save_plot,
+    TABLE_KINDS, check_plot, check_writable, output_kind, save_plot,
     write_labels, write_table,
 )
 from ._cli_read import ReadOptions, read_data
@@ -374,10 +374,7 @@ def _small_pages():
 def _run_file(args, stdout, stderr):
     """Cluster args.path: labels or table to args.output or stdout, the rest to stderr."""
     _check_outputs(args)
-    table_output = args.output is not None and args.output.lower().endswith(
-        tuple(TABLE_EXTENSIONS) + tuple(e + c for e in TABLE_EXTENSIONS
-                                         for c in (".gz", ".bz2", ".xz", ".zip"))
-    )
+    table_output = args.output is not None and output_kind(args.output) in TABLE_KINDS
     name = "<stdin>" if args.path == "-" else args.path
     progress(f"reading {name} ...", stderr)
     start = time.perf_counter()

@@ -19,7 +19,7 @@ from ._cli_read import COMPRESSIONS
 from ._plot import _check_format, _require_matplotlib
 
 LABEL_EXTENSIONS = (".txt", ".npy")
-TABLE_EXTENSIONS = (".csv", ".tsv", ".parquet")
+TABLE_KINDS = ("csv", "tsv", "parquet")  # outputs that get the whole table
 CLUSTER_COLUMN = "cluster"
 
 
