@@ -445,7 +445,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             )
         n_init = self._resolve_n_init()
         algorithm = self._resolve_algorithm()
-        tol = variance_tolerance(X, self.tol)
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         n_threads = effective_n_threads()
@@ -479,6 +478,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                 init = init - X_mean
         else:
             X = as_c_contiguous(X)
+        tol = variance_tolerance(X, self.tol, x_sq_norms)
 
         suffix = "" if algorithm == "elkan" else "."
 
@@ -514,7 +514,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         if X_mean is not None:
             centers += X_mean
 
-        n_distinct = len(np.unique(labels))
+        n_distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
         if n_distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "

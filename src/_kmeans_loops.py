@@ -24,6 +24,27 @@ _CENTER_BLOCK = 8  # must match TURBOCLUSTER_CENTER_BLOCK in _kernels/_simd.h
 # Seeding
 
 
+def _weight_cdf(sample_weight):
+    """The cumulative distribution that
+    ``random_state.choice(n, p=sample_weight / sample_weight.sum())`` searches
+    (scikit-learn's draw of the first k-means++ center), built once.
+
+    NumPy's legacy ``choice`` casts p to float64, takes its cumulative sum,
+    divides it by its last value, and looks up one ``random_sample()`` in it;
+    doing the same here draws the same index from the same stream, without
+    validating and summing the weights again for every run.
+    """
+    p = np.asarray(sample_weight / sample_weight.sum(), dtype=np.float64)
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def _draw_first_center(random_state, cdf):
+    """``random_state.choice(len(cdf), p=...)`` for the cdf of _weight_cdf."""
+    return int(cdf.searchsorted(random_state.random_sample(), side="right"))
+
+
 def _padded_t(centers):
     """Centers transposed and their squared norms, zero-padded to whole blocks
     of _CENTER_BLOCK, as the candidate-scoring kernel reads them."""
@@ -69,7 +90,7 @@ def _greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
     gains = np.empty(n_local_trials, dtype=np.float64)
     candidate_ids = np.empty(n_local_trials, dtype=np.int32)
 
-    first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    first = _draw_first_center(random_state, _weight_cdf(sample_weight))
     centers[0] = X[first]
     indices[0] = first
     # D^2 to the first center, from differences, and the norms if need be, in
@@ -271,10 +292,8 @@ def _final_assignment(X, sample_weight, centers, labels, strict, n_threads, i):
 
 def _is_same_clustering(labels1, labels2, n_clusters):
     """Whether two labellings are the same partition, up to renaming."""
-    # Same partition iff the (label1, label2) pairs pair the labels one to one.
-    pairs = labels1.astype(np.int64) * n_clusters + labels2
-    n_pairs = np.unique(pairs).size
-    return n_pairs == np.unique(labels1).size == np.unique(labels2).size
+    return _assign.same_partition(np.asarray(labels1, dtype=np.int32),
+                                  np.asarray(labels2, dtype=np.int32), n_clusters)
 
 
 ###############################################################################
@@ -326,10 +345,10 @@ def _small_runs(X, sample_weight, starts, n_clusters, n_init, random_state, max_
     uniforms = np.empty((n_init, (n_clusters - 1) * n_local_trials))
     first_centers = np.zeros(n_init, dtype=np.intp)
     seed_centers = isinstance(starts, str)
+    cdf = _weight_cdf(sample_weight) if seed_centers else None
     for run in range(n_init):
         if seed_centers:
-            first_centers[run] = random_state.choice(
-                n_samples, p=sample_weight / sample_weight.sum())
+            first_centers[run] = _draw_first_center(random_state, cdf)
             uniforms[run] = random_state.uniform(size=uniforms.shape[1])
         else:
             centers[run] = starts(run)

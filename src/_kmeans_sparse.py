@@ -17,7 +17,9 @@ import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 
 from ._kernels import _csr
-from ._kmeans_loops import _center_shift, _report, _sq_norms, _update_centers
+from ._kmeans_loops import (
+    _center_shift, _draw_first_center, _report, _sq_norms, _update_centers, _weight_cdf,
+)
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -160,7 +162,7 @@ def csr_kmeans_plusplus(X, n_clusters, sample_weight, random_state,
         centers[c, indices[rows[t]]] = data[rows[t]]
         center_ids[c] = ids[t]
 
-    first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    first = _draw_first_center(random_state, _weight_cdf(sample_weight))
     closest_sq = np.full(n_samples, np.inf, dtype=dtype)
     potentials, rows = score([first], closest_sq)
     choose(0, [first], 0, rows)

@@ -105,10 +105,18 @@ def check_sample_weight(sample_weight, X, dtype):
     return np.ascontiguousarray(sample_weight)
 
 
-def variance_tolerance(X, tol):
-    """tol scaled by the mean per-feature variance of X (scikit-learn's rule)."""
+def variance_tolerance(X, tol, centered_sq_norms=None):
+    """tol scaled by the mean per-feature variance of X (scikit-learn's rule).
+
+    centered_sq_norms: the squared norms of the rows of X less its column
+    means, if known; their sum over n_samples x n_features is that mean
+    variance, with no pass over X and no temporary copy of it.
+    """
     if tol == 0:
         return 0.0
+    if centered_sq_norms is not None:
+        total = float(np.sum(centered_sq_norms, dtype=np.float64))
+        return total / (X.shape[0] * X.shape[1]) * tol
     if sp.issparse(X):
         # Over the nonzeros, without a squared copy of X (scikit-learn's rule).
         variances = mean_variance_axis(X, axis=0)[1]

@@ -184,3 +184,47 @@ def center_distances(
                 for j in range(n_clusters):
                     out[s, j] = <floating> sqrt(sums[j])
         free(sums)
+
+
+def same_partition(
+    const int[::1] labels1,
+    const int[::1] labels2,
+    int n_clusters,
+):
+    """Whether two labellings are the same partition, up to renaming.
+
+    They are when the pairs (labels1[i], labels2[i]) pair the labels one to
+    one. Cost: O(n_samples), O(n_clusters) memory.
+
+    Parameters
+    ----------
+    labels1, labels2 : (n_samples,)             # IN values in [0, n_clusters)
+    n_clusters : int
+    """
+    cdef Py_ssize_t n_samples = labels1.shape[0]
+    cdef int* forward = <int*> malloc(max(n_clusters, 1) * sizeof(int))
+    cdef int* backward = <int*> malloc(max(n_clusters, 1) * sizeof(int))
+    cdef Py_ssize_t i
+    cdef int a, b
+    cdef bint same = True
+
+    if forward == NULL or backward == NULL:
+        free(forward)
+        free(backward)
+        raise MemoryError()
+    with nogil:
+        for i in range(n_clusters):
+            forward[i] = -1
+            backward[i] = -1
+        for i in range(n_samples):
+            a = labels1[i]
+            b = labels2[i]
+            if forward[a] < 0 and backward[b] < 0:
+                forward[a] = b
+                backward[b] = a
+            elif forward[a] != b or backward[b] != a:
+                same = False
+                break
+    free(forward)
+    free(backward)
+    return same

@@ -41,11 +41,57 @@ cdef inline Py_ssize_t row_argmin(const floating* row, Py_ssize_t size) noexcept
     return best
 
 
+cdef extern from "_simd.h" nogil:
+    float sq_dist_f "turbocluster_sq_dist_f"(const float* a, const float* b,
+                                             Py_ssize_t n)
+    double sq_dist_d "turbocluster_sq_dist_d"(const double* a, const double* b,
+                                              Py_ssize_t n)
+
+
+cdef extern from "_simd.h" nogil:
+    void row_dots_f "turbocluster_row_dots_f"(
+        const float* x, const float* centers_t, Py_ssize_t n_features,
+        Py_ssize_t n_padded, float* out)
+    void row_dots_d "turbocluster_row_dots_d"(
+        const double* x, const double* centers_t, Py_ssize_t n_features,
+        Py_ssize_t n_padded, double* out)
+
+
+cdef inline void row_center_scores(
+    const floating* x,            # IN (n_features,)
+    const floating* centers_t,    # IN (n_features, n_padded): transposed, zero-padded
+    const floating* center_sq_norms,  # IN (n_padded,)
+    Py_ssize_t n_features,
+    Py_ssize_t n_padded,          # a multiple of CENTER_BLOCK
+    floating* scores,             # OUT (n_padded,)
+) noexcept nogil:
+    """scores[t] = ||c_t||^2 - 2 <x, c_t>: block_center_scores for one row,
+    without BLAS (a register-blocked loop, see _simd.h)."""
+    cdef Py_ssize_t t
+    if floating is float:
+        row_dots_f(x, centers_t, n_features, n_padded, scores)
+    else:
+        row_dots_d(x, centers_t, n_features, n_padded, scores)
+    for t in range(n_padded):
+        scores[t] = center_sq_norms[t] - 2 * scores[t]
+
+
+cdef enum:
+    # From this many features on, the vector version pays for its call
+    # (measured: Elkan's distances on digits, 64 features, 4x faster).
+    _SQ_DIST_MIN_FEATURES = 16
+
+
 cdef inline floating sq_euclidean(const floating* a, const floating* b,
                                   Py_ssize_t n_features) noexcept nogil:
     """Squared Euclidean distance, computed from differences (no cancellation)."""
     cdef Py_ssize_t f
     cdef floating diff, total = 0.0
+    if n_features >= _SQ_DIST_MIN_FEATURES:
+        if floating is float:
+            return sq_dist_f(a, b, n_features)
+        else:
+            return sq_dist_d(a, b, n_features)
     for f in range(n_features):
         diff = a[f] - b[f]
         total = total + diff * diff

@@ -1,50 +1,50 @@
 # Whole k-means runs on small data: greedy k-means++ and Lloyd's loop to
 # convergence, one run per thread, in one call.
 # Cost per run: O(n_clusters * n_local_trials * n_samples * n_features) for
-# the seeding, then per Lloyd iteration lloyd_iter's: a GEMM row for each
-# sample whose bounds do not settle its label (_bounds.pxd);
+# the seeding, then per Lloyd iteration O(n_samples) for the bounds plus
+# O(n_clusters * n_features) for each sample they do not settle, and
+# O(n_features) for each sample that changes clusters;
 # O(n_samples * n_local_trials) scratch.
 #
 # On small data a Lloyd iteration takes tens of microseconds, and the Python
 # loop around the one-pass kernels (_lloyd.pyx, _kmeanspp.pyx), their
-# parallel regions and their small NumPy steps cost as much again; with
+# parallel regions, GEMM calls and small NumPy steps cost as much again; with
 # several initialisations, the runs themselves are the parallelism. Measured
 # on digits (1797 x 64, 10 clusters, n_init=10, 2 threads): 28 ms through the
-# one-pass kernels, of which 15 ms in Lloyd passes.
+# one-pass kernels, 20 ms with the one-pass chunk step inside this kernel,
+# 12 ms as below.
 #
-# Each run follows exactly the steps of the one-pass path:
+# Each run takes the steps of the one-pass path, with the same random draws:
 # - k-means++ as scikit-learn draws it (Arthur and Vassilvitskii, 2007,
 #   greedy): the caller passes the run's uniform numbers, drawn as
 #   scikit-learn's ``_kmeans_plusplus`` draws them, and its first center;
-#   candidates are found in the float64 running sum of w * D^2, the best
-#   candidate lowers the potential most (first on ties);
-# - Lloyd's iteration: the chunk step of lloyd_iter (_bounds.pxd), its
-#   cluster sums in float64 added in the order of _reduce.pxd's groups (the
-#   same bits as lloyd_iter), the center shift and the stopping rules of
-#   _kmeans_loops._kmeans_single.
+#   candidates are found in the float64 running sum of w * D^2 and scored by
+#   _kmeanspp's micro-kernel; the best candidate lowers the potential most
+#   (first on ties);
+# - Lloyd's iteration with Hamerly's bounds (2010): an upper bound on the
+#   distance to the own center and one lower bound on the distances to the
+#   others settle most samples with two comparisons; the others get their
+#   distances to all centers in one vector pass (row_sq_dists, from
+#   differences). The cluster sums, in float64, move only the samples that
+#   change clusters, so they agree with the one-pass path's sums to rounding,
+#   not to the bit; the center shift and the stopping rules are those of
+#   _kmeans_loops._kmeans_single, and the labels after the last move of the
+#   centers come from a GEMM, as the one-pass path takes them.
 # A run that empties a cluster stops with status RUN_NEEDS_RELOCATION: the
 # caller runs it again through the one-pass path, whose relocation follows
 # scikit-learn's (a rare event, not worth a second implementation here).
 
 from cython cimport floating
 from cython.parallel cimport prange
+from libc.float cimport FLT_EPSILON, DBL_EPSILON
 from libc.math cimport sqrt, INFINITY
 from libc.stdlib cimport malloc, free
 
 from _reduce cimport CHUNK_SIZE, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk
-from _bounds cimport bounded_lloyd_chunk
 from _distances cimport (
-    block_center_scores, pending_center_scores, row_argmin, sq_euclidean,
-    sq_euclidean_acc, sq_norm,
+    CENTER_BLOCK, row_center_scores, score_rows, sq_euclidean, sq_euclidean_acc,
+    sq_norm,
 )
-from _sums cimport cluster_partial_size
-
-cdef enum:
-    # Below this many features, a candidate's distances by differences cost
-    # less than a GEMM call on a chunk (measured: k-means++ on 5,000 x 8
-    # blobs, 0.24 ms against 0.47 ms; on digits, 64 features, 1.1 ms against
-    # 0.84 ms).
-    _GEMM_MIN_FEATURES = 32
 
 cdef enum:
     RUN_DONE = 0
@@ -92,25 +92,35 @@ def kmeans_runs(
     n_threads : int
     """
     cdef Py_ssize_t n_runs = centers.shape[0]
-    cdef Py_ssize_t r
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef floating* x_sq = <floating*> malloc(n_samples * sizeof(floating))
+    cdef Py_ssize_t r, s
+    if x_sq == NULL:
+        raise MemoryError()
+    with nogil:
+        for s in range(n_samples):
+            x_sq[s] = sq_norm(&X[s, 0], n_features)
     for r in prange(n_runs, nogil=True, num_threads=max(1, min(n_threads, n_runs)),
                     schedule='dynamic'):
         if seed_centers:
-            status[r] = _seed(&X[0, 0], &sample_weight[0], X.shape[0], X.shape[1],
+            status[r] = _seed(&X[0, 0], x_sq, &sample_weight[0], n_samples, n_features,
                               centers.shape[1], first_centers[r], &uniforms[r, 0],
                               n_local_trials, &centers[r, 0, 0])
             if status[r] != RUN_DONE:
                 continue
-        status[r] = _lloyd(&X[0, 0], &sample_weight[0], X.shape[0], X.shape[1],
+        status[r] = _lloyd(&X[0, 0], x_sq, &sample_weight[0], n_samples, n_features,
                            centers.shape[1], max_iter, tol, &centers[r, 0, 0],
                            &labels[r, 0], &inertia[r], &n_iter[r])
+    free(x_sq)
     for r in range(n_runs):
         if status[r] == RUN_NO_MEMORY:
             raise MemoryError()
 
 
 cdef int _seed(
-    const floating* X, const floating* w, Py_ssize_t n_samples, Py_ssize_t n_features,
+    const floating* X, const floating* x_sq, const floating* w, Py_ssize_t n_samples,
+    Py_ssize_t n_features,
     Py_ssize_t n_clusters, Py_ssize_t first, const double* uniforms,
     int n_local_trials,
     floating* centers,            # OUT (n_clusters, n_features)
@@ -120,34 +130,41 @@ cdef int _seed(
     A candidate t can bring sample x closer than its nearest center c only
     if d(x, c) > d(t, c) / 2 (triangle inequality): the samples with
     D(x)^2 <= reach[c] = min over candidates of d(t, c)^2 / 4 are passed
-    over, the others get their distances to all candidates by one GEMM per
-    chunk, from ||x||^2 - 2 <x, t> + ||t||^2 as scikit-learn computes them
-    (by differences below _GEMM_MIN_FEATURES features, where a GEMM costs more).
-    The best candidate has the largest gain sum w max(D(x)^2 - d(x, t)^2, 0),
-    that is the smallest potential (the first one on ties).
+    over, the others are scored by score_rows (_simd.h), as
+    _kmeanspp.score_candidates scores them: their rows read in place, their
+    distances to the candidates from ||x||^2 - 2 <x, t> + ||t||^2 as
+    scikit-learn computes them, kept for the samples that some candidate
+    brings closer. The best candidate has the largest gain
+    sum w max(D(x)^2 - d(x, t)^2, 0), added by chunk and by group as
+    score_candidates adds them (the first one on ties).
     """
     cdef Py_ssize_t t_count = n_local_trials
+    cdef Py_ssize_t n_padded = (t_count + CENTER_BLOCK - 1) // CENTER_BLOCK * CENTER_BLOCK
+    cdef ChunkPlan plan = plan_chunks(n_samples, n_padded)
     cdef floating* closest = <floating*> malloc(n_samples * sizeof(floating))
-    cdef floating* x_sq = <floating*> malloc(n_samples * sizeof(floating))
     cdef int* nearest = <int*> malloc(n_samples * sizeof(int))
-    cdef unsigned char* closer = <unsigned char*> malloc(n_samples * sizeof(unsigned char))
-    cdef floating* trial = <floating*> malloc(n_samples * t_count * sizeof(floating))
-    cdef floating* cands = <floating*> malloc(t_count * n_features * sizeof(floating))
-    cdef floating* cand_sq = <floating*> malloc(t_count * sizeof(floating))
+    cdef floating* kept_sq = <floating*> malloc(n_samples * n_padded * sizeof(floating))
+    cdef unsigned short* kept_offset = <unsigned short*> malloc(
+        n_samples * sizeof(unsigned short))
+    cdef Py_ssize_t* n_kept = <Py_ssize_t*> malloc(plan.n_chunks * sizeof(Py_ssize_t))
+    cdef floating* cands_t = <floating*> malloc(n_features * n_padded * sizeof(floating))
+    cdef floating* cand_sq = <floating*> malloc(n_padded * sizeof(floating))
     cdef floating* reach = <floating*> malloc(n_clusters * sizeof(floating))
-    cdef floating* scores = <floating*> malloc(CHUNK_SIZE * t_count * sizeof(floating))
-    cdef floating* rows = <floating*> malloc(CHUNK_SIZE * n_features * sizeof(floating))
-    cdef Py_ssize_t* pending = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* scored = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
     cdef Py_ssize_t* candidates = <Py_ssize_t*> malloc(t_count * sizeof(Py_ssize_t))
-    cdef double* gains = <double*> malloc(t_count * sizeof(double))
-    cdef Py_ssize_t c, t, i, j, f, s, best, chunk, chunk_index, n_rows, n_pending
+    cdef double* chunk_gain = <double*> malloc(n_padded * sizeof(double))
+    cdef double* part = <double*> malloc(n_padded * sizeof(double))
+    cdef double* gains = <double*> malloc(n_padded * sizeof(double))
+    cdef double* chunk_cum = <double*> malloc(plan.n_chunks * sizeof(double))
+    cdef Py_ssize_t c, t, i, j, f, s, g, k, best, chunk, chunk_index, n_rows, n_scored
     cdef double potential, threshold, running
-    cdef floating d, r
+    cdef floating r
     cdef int status = RUN_DONE
-    if (closest == NULL or x_sq == NULL or nearest == NULL or closer == NULL
-            or trial == NULL or cands == NULL or cand_sq == NULL or reach == NULL
-            or scores == NULL or rows == NULL or pending == NULL or candidates == NULL
-            or gains == NULL):
+    if (closest == NULL or nearest == NULL or kept_sq == NULL
+            or kept_offset == NULL or n_kept == NULL or cands_t == NULL
+            or cand_sq == NULL or reach == NULL or scored == NULL
+            or candidates == NULL or chunk_gain == NULL or part == NULL
+            or gains == NULL or chunk_cum == NULL):
         status = RUN_NO_MEMORY
 
     if status == RUN_DONE:
@@ -155,162 +172,168 @@ cdef int _seed(
             centers[f] = X[first * n_features + f]
         for i in range(n_samples):
             closest[i] = sq_euclidean(X + i * n_features, centers, n_features)
-            x_sq[i] = sq_norm(X + i * n_features, n_features)
             nearest[i] = 0
+        for j in range(n_features * n_padded):
+            cands_t[j] = 0
+        for t in range(n_padded):
+            cand_sq[t] = 0
 
     for c in range(1, n_clusters if status == RUN_DONE else 0):
+        # The running sum of w * D^2 at the end of each chunk; its last
+        # value is the potential.
         potential = 0.0
-        for i in range(n_samples):
-            potential += w[i] * closest[i]
+        for chunk_index in range(plan.n_chunks):
+            for i in range(chunk_index * CHUNK_SIZE,
+                           min((chunk_index + 1) * CHUNK_SIZE, n_samples)):
+                potential += w[i] * closest[i]
+            chunk_cum[chunk_index] = potential
         # Each candidate: the first sample whose running sum of w * D^2
-        # reaches its threshold (the last sample if rounding leaves none).
+        # reaches its threshold (the last sample if rounding leaves none),
+        # looked for from the chunk where the sum reaches it.
         for t in range(t_count):
             threshold = uniforms[(c - 1) * t_count + t] * potential
-            running = 0.0
+            chunk_index = 0
+            while chunk_index < plan.n_chunks - 1 and chunk_cum[chunk_index] < threshold:
+                chunk_index = chunk_index + 1
+            running = chunk_cum[chunk_index - 1] if chunk_index > 0 else 0.0
             candidates[t] = n_samples - 1
-            for i in range(n_samples):
+            for i in range(chunk_index * CHUNK_SIZE, n_samples):
                 running += <double> (w[i] * closest[i])
                 if running >= threshold:
                     candidates[t] = i
                     break
             for f in range(n_features):
-                cands[t * n_features + f] = X[candidates[t] * n_features + f]
+                cands_t[f * n_padded + t] = X[candidates[t] * n_features + f]
             cand_sq[t] = x_sq[candidates[t]]
-            gains[t] = 0.0
         for j in range(c):
             reach[j] = INFINITY
             for t in range(t_count):
-                r = sq_euclidean(cands + t * n_features, centers + j * n_features,
+                r = sq_euclidean(X + candidates[t] * n_features, centers + j * n_features,
                                  n_features) / 4
                 if r < reach[j]:
                     reach[j] = r
 
-        for chunk_index in range((n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE):
-            chunk = chunk_index * CHUNK_SIZE
-            n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
-            n_pending = 0
-            for i in range(n_rows):
-                s = chunk + i
-                closer[s] = 0
-                if closest[s] > reach[nearest[s]]:
-                    pending[n_pending] = s
-                    n_pending = n_pending + 1
-            if n_pending == 0:
-                continue
-            if n_features >= _GEMM_MIN_FEATURES:
-                pending_center_scores(X, chunk, n_rows, pending, n_pending, cands,
-                                      cand_sq, t_count, n_features, rows, scores)
-            for i in range(n_pending):
-                s = pending[i]
+        for t in range(n_padded):
+            gains[t] = 0.0
+        for g in range(plan.n_groups):
+            for t in range(n_padded):
+                part[t] = 0.0
+            for chunk_index in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
+                chunk = chunk_index * CHUNK_SIZE
+                n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
+                n_scored = 0
+                for i in range(n_rows):
+                    s = chunk + i
+                    scored[n_scored] = s
+                    n_scored = n_scored + (reach[nearest[s]] < closest[s])
+                for t in range(n_padded):
+                    chunk_gain[t] = 0.0
+                n_kept[chunk_index] = 0
+                if n_scored > 0:
+                    n_kept[chunk_index] = score_rows(
+                        X, scored, n_scored, chunk, n_features, x_sq, w, closest,
+                        cands_t, cand_sq, t_count, n_padded,
+                        kept_sq + chunk * n_padded, kept_offset + chunk, chunk_gain)
                 for t in range(t_count):
-                    if n_features >= _GEMM_MIN_FEATURES:
-                        d = scores[i * t_count + t] + x_sq[s]
-                        if d < 0:
-                            d = 0
-                    else:
-                        d = sq_euclidean(X + s * n_features, cands + t * n_features,
-                                         n_features)
-                    trial[s * t_count + t] = d
-                    if d < closest[s]:
-                        gains[t] += w[s] * (closest[s] - d)
-                        closer[s] = 1
+                    part[t] = part[t] + chunk_gain[t]
+            for t in range(t_count):
+                gains[t] = gains[t] + part[t]
 
         best = 0
         for t in range(1, t_count):
             if gains[t] > gains[best]:
                 best = t
-        for s in range(n_samples):
-            if closer[s] and trial[s * t_count + best] < closest[s]:
-                closest[s] = trial[s * t_count + best]
-                nearest[s] = <int> c
+        for chunk_index in range(plan.n_chunks):
+            chunk = chunk_index * CHUNK_SIZE
+            for k in range(n_kept[chunk_index]):
+                s = chunk + kept_offset[chunk + k]
+                if kept_sq[(chunk + k) * n_padded + best] < closest[s]:
+                    closest[s] = kept_sq[(chunk + k) * n_padded + best]
+                    nearest[s] = <int> c
         for f in range(n_features):
-            centers[c * n_features + f] = cands[best * n_features + f]
+            centers[c * n_features + f] = X[candidates[best] * n_features + f]
 
     free(closest)
-    free(x_sq)
     free(nearest)
-    free(closer)
-    free(trial)
-    free(cands)
+    free(kept_sq)
+    free(kept_offset)
+    free(n_kept)
+    free(cands_t)
     free(cand_sq)
     free(reach)
-    free(scores)
-    free(rows)
-    free(pending)
+    free(scored)
     free(candidates)
+    free(chunk_gain)
+    free(part)
     free(gains)
+    free(chunk_cum)
     return status
 
 
 cdef int _lloyd(
-    const floating* X, const floating* w, Py_ssize_t n_samples, Py_ssize_t n_features,
+    const floating* X, const floating* x_sq, const floating* w, Py_ssize_t n_samples,
+    Py_ssize_t n_features,
     Py_ssize_t n_clusters, int max_iter, double tol,
     floating* centers,            # INOUT (n_clusters, n_features)
     int* labels,                  # OUT (n_samples,)
     double* inertia,              # OUT
     int* n_iter,                  # OUT
 ) noexcept nogil:
-    """Lloyd's iterations from centers until convergence, on one thread, by
-    the chunk step of lloyd_iter (_bounds.pxd)."""
-    cdef Py_ssize_t stride = cluster_partial_size(n_clusters, n_features)
+    """Lloyd's iterations from centers until convergence, on one thread.
+
+    Bounds (Hamerly, 2010), with a = labels[s]:
+        upper[s]                 >= d(x_s, c_a)
+        second[s] - max_drift    <= d(x_s, c_j) for every j != a
+    where max_drift is the sum over the updates of the largest move of a
+    center: the lower bound drifts with the centers without being rewritten.
+    """
     cdef Py_ssize_t n_sums = n_clusters * n_features
-    cdef ChunkPlan plan = plan_chunks(n_samples, stride)
-    cdef double* part = <double*> malloc(stride * sizeof(double))
-    cdef double* totals = <double*> malloc(stride * sizeof(double))
+    cdef Py_ssize_t n_padded = (n_clusters + CENTER_BLOCK - 1) // CENTER_BLOCK * CENTER_BLOCK
+    cdef double* sums = <double*> malloc(n_sums * sizeof(double))
+    cdef double* weights = <double*> malloc(n_clusters * sizeof(double))
+    cdef Py_ssize_t* members = <Py_ssize_t*> malloc(n_clusters * sizeof(Py_ssize_t))
     cdef double* half = <double*> malloc(n_clusters * sizeof(double))
     cdef double* shift = <double*> malloc(n_clusters * sizeof(double))
-    cdef floating* scores = <floating*> malloc(CHUNK_SIZE * n_clusters * sizeof(floating))
-    cdef floating* rows = <floating*> malloc(CHUNK_SIZE * n_features * sizeof(floating))
-    cdef Py_ssize_t* pending = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
+    cdef floating* centers_t = <floating*> malloc(n_features * n_padded * sizeof(floating))
+    cdef floating* norms = <floating*> malloc(n_padded * sizeof(floating))
+    cdef floating* scores = <floating*> malloc(n_padded * sizeof(floating))
     cdef floating* upper = <floating*> malloc(n_samples * sizeof(floating))
     cdef floating* second = <floating*> malloc(n_samples * sizeof(floating))
     cdef floating* start = <floating*> malloc(n_sums * sizeof(floating))
-    cdef floating* norms = <floating*> malloc(n_clusters * sizeof(floating))
-    cdef Py_ssize_t g, chunk_index, chunk, n_rows, i, s, j, f
-    cdef int it, status = RUN_DONE
-    cdef long n_changed
-    cdef bint strict = False
-    cdef double shift_sq, diff, total, max_drift = 0.0, largest
+    cdef Py_ssize_t s, j, f
+    cdef int it = 0, status = RUN_DONE
+    cdef long n_changed = n_samples
+    cdef double shift_sq, diff, total, largest, max_drift = 0.0
     cdef floating value
 
-    if (part == NULL or totals == NULL or half == NULL or shift == NULL
-            or scores == NULL or rows == NULL or pending == NULL or upper == NULL
-            or second == NULL or start == NULL or norms == NULL):
+    if (sums == NULL or weights == NULL or members == NULL or half == NULL
+            or shift == NULL or centers_t == NULL or norms == NULL or scores == NULL
+            or upper == NULL or second == NULL or start == NULL):
         status = RUN_NO_MEMORY
     else:
         for j in range(n_sums):
             start[j] = centers[j]
+            sums[j] = 0.0
         for j in range(n_clusters):
-            shift[j] = 0.0
+            weights[j] = 0.0
+            members[j] = 0
+        for j in range(n_features * n_padded):
+            centers_t[j] = 0
+        for j in range(n_padded):
+            norms[j] = 0
+        _transpose(centers, n_clusters, n_features, n_padded, centers_t, norms)
         for s in range(n_samples):
             labels[s] = -1
-            upper[s] = INFINITY
-            second[s] = 0.0
+            _nearest_two(X + s * n_features, x_sq[s], n_features, n_clusters, centers,
+                         centers_t, norms, n_padded, scores, &labels[s], &upper[s],
+                         &second[s])
+            _move_sample(sums, weights, members, X + s * n_features, w[s], -1,
+                         labels[s], n_features)
 
-    it = 0
-    while status == RUN_DONE and it < max_iter:
-        _sq_norms(centers, n_clusters, n_features, norms)
-        _nearest_half_dists(centers, n_clusters, n_features, half)
-        # Labels and cluster sums, a group of chunks at a time, the groups'
-        # sums added in order as finish_cluster_sums adds lloyd_iter's.
-        for j in range(stride):
-            totals[j] = 0.0
-        for g in range(plan.n_groups):
-            for j in range(stride):
-                part[j] = 0.0
-            for chunk_index in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
-                chunk = chunk_index * CHUNK_SIZE
-                bounded_lloyd_chunk(
-                    X, w, chunk, min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk),
-                    centers, norms, half, shift, max_drift, upper, second, labels,
-                    n_clusters, n_features, part, stride, scores, rows, pending)
-            for j in range(stride):
-                totals[j] = totals[j] + part[j]
-        n_changed = <long> totals[stride - 1]
-
-        # New centers; an empty cluster goes back to the caller.
+    while status == RUN_DONE:
+        # New centers; a cluster left without weight goes back to the caller.
         for j in range(n_clusters):
-            if totals[n_sums + j] == 0.0:
+            if members[j] == 0:
                 status = RUN_NEEDS_RELOCATION
         if status != RUN_DONE:
             break
@@ -319,49 +342,164 @@ cdef int _lloyd(
         for j in range(n_clusters):
             total = 0.0
             for f in range(n_features):
-                value = <floating> (totals[j * n_features + f] / totals[n_sums + j])
+                value = <floating> (sums[j * n_features + f] / weights[j])
                 diff = <double> value - <double> centers[j * n_features + f]
                 total += diff * diff
                 centers[j * n_features + f] = value
             shift[j] = sqrt(total)
-            shift_sq += shift[j] * shift[j]
+            shift_sq += total
             if shift[j] > largest:
                 largest = shift[j]
-        strict = n_changed == 0
-        it = it + 1
-        if strict or shift_sq <= tol:
-            break
         max_drift += largest
+        it = it + 1
+        _transpose(centers, n_clusters, n_features, n_padded, centers_t, norms)
+        if n_changed == 0 or shift_sq <= tol or it >= max_iter:
+            break
+        _nearest_half_dists(centers, n_clusters, n_features, half)
+        n_changed = 0
+        for s in range(n_samples):
+            n_changed += _bounded_sample(X, x_sq, w, s, n_features, n_clusters, centers,
+                                         centers_t, norms, n_padded, shift, max_drift,
+                                         half, scores, labels, upper, second, sums,
+                                         weights, members)
 
     if status == RUN_DONE:
         n_iter[0] = it
-        if not strict:
+        if n_changed != 0:
             # The centers moved after the last assignment: assign once more.
-            _sq_norms(centers, n_clusters, n_features, norms)
-            for chunk_index in range(plan.n_chunks):
-                chunk = chunk_index * CHUNK_SIZE
-                n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
-                block_center_scores(X + chunk * n_features, n_rows, centers, norms,
-                                    n_clusters, n_features, scores)
-                for i in range(n_rows):
-                    labels[chunk + i] = <int> row_argmin(scores + i * n_clusters,
-                                                         n_clusters)
+            for s in range(n_samples):
+                labels[s] = -1
+                _nearest_two(X + s * n_features, x_sq[s], n_features, n_clusters,
+                             centers, centers_t, norms, n_padded, scores, &labels[s],
+                             &upper[s], &second[s])
         inertia[0] = _inertia(X, w, n_samples, n_features, centers, labels)
     elif status == RUN_NEEDS_RELOCATION:
         for j in range(n_sums):
             centers[j] = start[j]
-    free(part)
-    free(totals)
+    free(sums)
+    free(weights)
+    free(members)
     free(half)
     free(shift)
+    free(centers_t)
+    free(norms)
     free(scores)
-    free(rows)
-    free(pending)
     free(upper)
     free(second)
     free(start)
-    free(norms)
     return status
+
+
+cdef inline void _nearest_two(
+    const floating* x, floating x_sq, Py_ssize_t n_features, Py_ssize_t n_clusters,
+    const floating* centers,      # IN (n_clusters, n_features)
+    const floating* centers_t,    # IN (n_features, n_padded) transposed, zero-padded
+    const floating* norms,        # IN (n_padded,) their squared norms, zero-padded
+    Py_ssize_t n_padded,
+    floating* scores,             # scratch (n_padded,)
+    int* label,                   # INOUT nearest center (the first one on ties);
+                                  #     in: a center whose distance is known, or -1
+    floating* upper,              # INOUT distance to it, from differences; in:
+                                  #     the distance to the center in label
+    floating* second,             # OUT lower bound on the distance to the others
+) noexcept nogil:
+    """The nearest center of x by the scores ||c||^2 - 2 <x, c> (the argmin
+    scikit-learn takes), its exact distance, and the second smallest
+    distance less the rounding error of the scores."""
+    # Scores are off by at most about (n_features + 2) eps (|x|^2 + |c|^2):
+    # the lower bound taken from them is lowered by twice that.
+    cdef double margin_scale = 2.0 * (n_features + 2) * (
+        FLT_EPSILON if floating is float else DBL_EPSILON)
+    cdef Py_ssize_t j, nearest = 0, runner_up = -1
+    cdef floating best, next_best = INFINITY
+    cdef double dist
+    row_center_scores(x, centers_t, norms, n_features, n_padded, scores)
+    best = scores[0]
+    for j in range(1, n_clusters):
+        if scores[j] < best:
+            next_best = best
+            runner_up = nearest
+            best = scores[j]
+            nearest = j
+        elif scores[j] < next_best:
+            next_best = scores[j]
+            runner_up = j
+    if nearest != label[0]:
+        label[0] = <int> nearest
+        upper[0] = sqrt(sq_euclidean(x, centers + nearest * n_features, n_features))
+    dist = INFINITY
+    if runner_up >= 0:
+        dist = next_best + x_sq - margin_scale * (x_sq + norms[runner_up])
+        dist = sqrt(dist) if dist > 0.0 else 0.0
+    second[0] = <floating> dist
+
+
+cdef inline long _bounded_sample(
+    const floating* X, const floating* x_sq, const floating* w, Py_ssize_t s,
+    Py_ssize_t n_features, Py_ssize_t n_clusters,
+    const floating* centers, const floating* centers_t, const floating* norms,
+    Py_ssize_t n_padded,
+    const double* shift,          # IN (n_clusters,) last move of each center
+    double max_drift,             # IN sum of the largest moves
+    const double* half,           # IN (n_clusters,) half distance to the nearest other
+    floating* scores,             # scratch (n_padded,)
+    int* labels, floating* upper, floating* second,  # INOUT
+    double* sums, double* weights, Py_ssize_t* members,  # INOUT
+) noexcept nogil:
+    """One sample's step after the centers moved by shift (see _lloyd for
+    the bounds); returns 1 if its label changed (and moves it between the
+    cluster sums), else 0.
+
+    No other center can be nearer if the upper bound is below both the lower
+    bound and half the distance from the own center to its nearest other.
+    """
+    cdef const floating* x = X + s * n_features
+    cdef int old = labels[s]
+    cdef double u = upper[s] + shift[old]
+    cdef double bound = second[s] - max_drift
+    cdef double u_sq
+    if half[old] > bound:
+        bound = half[old]
+    if u < bound:
+        upper[s] = <floating> u
+        return 0
+    # Make the upper bound exact and test again, on squares: the branch
+    # need not wait for the square root.
+    u_sq = sq_euclidean(x, centers + old * n_features, n_features)
+    upper[s] = <floating> sqrt(u_sq)
+    if bound > 0 and u_sq < bound * bound:
+        return 0
+    _nearest_two(x, x_sq[s], n_features, n_clusters, centers, centers_t, norms, n_padded,
+                 scores, &labels[s], &upper[s], &second[s])
+    second[s] = <floating> (second[s] + max_drift)
+    if labels[s] == old:
+        return 0
+    _move_sample(sums, weights, members, x, w[s], old, labels[s], n_features)
+    return 1
+
+
+cdef inline void _move_sample(
+    double* sums, double* weights, Py_ssize_t* members, const floating* x, double w,
+    Py_ssize_t old, Py_ssize_t new, Py_ssize_t n_features,
+) noexcept nogil:
+    """Take w * x out of cluster old's sum (none if old < 0) and into new's.
+    members counts the samples of positive weight: a cluster without any
+    has no weight, which is what scikit-learn calls empty."""
+    cdef Py_ssize_t f
+    cdef double* row
+    if old >= 0:
+        row = sums + old * n_features
+        for f in range(n_features):
+            row[f] = row[f] - w * x[f]
+        weights[old] = weights[old] - w
+        if w > 0:
+            members[old] = members[old] - 1
+    row = sums + new * n_features
+    for f in range(n_features):
+        row[f] = row[f] + w * x[f]
+    weights[new] = weights[new] + w
+    if w > 0:
+        members[new] = members[new] + 1
 
 
 cdef void _nearest_half_dists(const floating* centers, Py_ssize_t n_clusters,
@@ -379,6 +517,18 @@ cdef void _nearest_half_dists(const floating* centers, Py_ssize_t n_clusters,
                 out[i] = d
             if d < out[j]:
                 out[j] = d
+
+
+cdef inline void _transpose(const floating* centers, Py_ssize_t n_clusters,
+                            Py_ssize_t n_features, Py_ssize_t n_padded,
+                            floating* centers_t, floating* norms) noexcept nogil:
+    """centers_t[f, j] = centers[j, f] and norms[j] = ||c_j||^2; the padding
+    is left as it is."""
+    cdef Py_ssize_t j, f
+    for j in range(n_clusters):
+        for f in range(n_features):
+            centers_t[f * n_padded + j] = centers[j * n_features + f]
+    _sq_norms(centers, n_clusters, n_features, norms)
 
 
 cdef inline void _sq_norms(const floating* centers, Py_ssize_t n_clusters,
