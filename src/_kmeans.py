@@ -17,11 +17,12 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._kernels import _assign, _center
 from ._kmeans_loops import (
+    _assign_labels,
     _greedy_kmeans_plusplus,
     _is_same_clustering,
     _is_small,
@@ -573,33 +574,45 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         """
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
-    def _check_test_data(self, X):
+    def _check_test_data(self, X, ensure_all_finite=True):
         check_is_fitted(self)
         # Any memory layout: _row_blocks copies blocks of other layouts.
+        # ensure_all_finite=False: the caller finds NaN and infinity itself.
         return validate_data(self, X, accept_sparse="csr", reset=False,
-                             dtype=list(FLOAT_DTYPES), accept_large_sparse=False)
+                             dtype=list(FLOAT_DTYPES), accept_large_sparse=False,
+                             ensure_all_finite=ensure_all_finite)
 
     def _centers_as(self, dtype):
         return np.ascontiguousarray(self.cluster_centers_, dtype=dtype)
 
     def _labels_inertia(self, X, sample_weight):
-        """Labels, and the inertia when sample_weight is given (else 0)."""
+        """Labels, and the inertia when sample_weight is given (else 0).
+
+        X comes from _check_test_data(X, ensure_all_finite=False): a NaN or
+        an infinity in it raises ValueError here, as check_array would.
+        """
         centers = self._centers_as(X.dtype)
         if sp.issparse(X):
+            assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
             if sample_weight is None:
                 return csr_labels_inertia(X, np.ones(X.shape[0], dtype=X.dtype),
                                           centers, effective_n_threads(),
                                           return_inertia=False), 0.0
             return csr_labels_inertia(X, sample_weight, centers, effective_n_threads())
-        norms = _sq_norms(centers)
         labels = np.empty(X.shape[0], dtype=np.int32)
         inertia = 0.0
+        n_nonfinite = 0
         n_threads = effective_n_threads()
-        with blas_single_threaded():
-            for start, stop, block in _row_blocks(X):
-                inertia += _assign.assign_labels(
-                    block, None if sample_weight is None else sample_weight[start:stop],
-                    centers, norms, labels[start:stop], n_threads)
+        for start, stop, block in _row_blocks(X):
+            block_inertia, block_nonfinite = _assign_labels(
+                block, None if sample_weight is None else sample_weight[start:stop],
+                centers, labels[start:stop], n_threads)
+            inertia += block_inertia
+            n_nonfinite += block_nonfinite
+        if n_nonfinite:
+            # A NaN or an infinity in X (check_array's message), or finite
+            # samples whose products overflow (labels as the argmin gives them).
+            assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
         return labels, inertia
 
     def predict(self, X):
@@ -615,7 +628,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         labels : ndarray of shape (n_samples,)
             Index of the nearest center of each sample.
         """
-        X = self._check_test_data(X)
+        # The kernel finds NaN and infinity on its way (no pass over X first).
+        X = self._check_test_data(X, ensure_all_finite=False)
         labels, _ = self._labels_inertia(X, None)
         return labels
 
@@ -666,7 +680,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         score : float
             Minus the weighted sum of squared distances to the nearest center.
         """
-        X = self._check_test_data(X)
+        X = self._check_test_data(X, ensure_all_finite=False)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         _, inertia = self._labels_inertia(X, sample_weight)
         return -inertia

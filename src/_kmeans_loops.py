@@ -45,6 +45,19 @@ def _draw_first_center(random_state, cdf):
     return int(cdf.searchsorted(random_state.random_sample(), side="right"))
 
 
+def _assign_labels(X, sample_weight, centers, labels, n_threads):
+    """_assign.assign_labels on C-contiguous X: (inertia, n_nonfinite)."""
+    n_centers, n_features = centers.shape
+    n_padded = -(-n_centers // _CENTER_BLOCK) * _CENTER_BLOCK
+    centers_t = np.zeros((n_features, n_padded), dtype=centers.dtype)
+    centers_t[:, :n_centers] = centers.T
+    # Padding columns score +inf: never the nearest.
+    norms = np.full(n_padded, np.inf, dtype=centers.dtype)
+    norms[:n_centers] = _sq_norms(centers)
+    return _assign.assign_labels(X, sample_weight, centers, centers_t, norms, labels,
+                                 n_threads)
+
+
 def _padded_t(centers):
     """Centers transposed and their squared norms, zero-padded to whole blocks
     of _CENTER_BLOCK, as the candidate-scoring kernel reads them."""
@@ -285,8 +298,7 @@ def _final_assignment(X, sample_weight, centers, labels, strict, n_threads, i):
     else:
         # The centers moved after the last assignment: assign once more so
         # that labels_ and predict(X) agree.
-        inertia = _assign.assign_labels(X, sample_weight, centers, _sq_norms(centers),
-                                        labels, n_threads)
+        inertia, _ = _assign_labels(X, sample_weight, centers, labels, n_threads)
     return labels, inertia, centers, i + 1
 
 

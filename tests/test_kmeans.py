@@ -314,6 +314,43 @@ def test_kmeans_plusplus_random_state_instance_and_distinct_centers():
     assert np.unique(first).size == 4
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weights", ["ones", "uniform", "sparse"])
+def test_first_center_drawn_as_numpy_choice_draws_it(dtype, weights):
+    # The first k-means++ center comes from one cumulative distribution,
+    # built once per fit: the same index, and the same stream afterwards, as
+    # random_state.choice(n, p=w / w.sum()), which scikit-learn calls.
+    from turbocluster._kmeans_loops import _draw_first_center, _weight_cdf
+
+    rng = np.random.default_rng(0)
+    w = {
+        "ones": np.ones(1000),
+        "uniform": rng.uniform(size=1000),
+        "sparse": rng.uniform(size=1000) * (rng.uniform(size=1000) < 0.1),
+    }[weights].astype(dtype)
+    ours, ref = np.random.RandomState(5), np.random.RandomState(5)
+    cdf = _weight_cdf(w)
+    for _ in range(50):
+        assert _draw_first_center(ours, cdf) == ref.choice(w.size, p=w / w.sum())
+    assert ours.uniform() == ref.uniform()
+
+
+def test_same_clustering_up_to_renaming():
+    from turbocluster._kmeans_loops import _is_same_clustering
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, size=300).astype(np.int32)
+    renamed = np.array([3, 0, 4, 1, 2], dtype=np.int32)[labels]
+    assert _is_same_clustering(labels, renamed, 5)
+    merged = np.where(labels == 4, 3, labels).astype(np.int32)  # two clusters as one
+    assert not _is_same_clustering(labels, merged, 5)
+    assert not _is_same_clustering(merged, labels, 5)
+    moved = labels.copy()
+    moved[0] = (moved[0] + 1) % 5                              # one sample elsewhere
+    assert not _is_same_clustering(labels, moved, 5)
+    assert _is_same_clustering(labels[:1], moved[:1], 5)
+
+
 ###############################################################################
 # 5. dtypes, layouts, containers
 
@@ -840,6 +877,24 @@ _BAD_INPUTS = [
      "X has 1 features, but KMeans is expecting 2 features"),
     ("predict nan", lambda E: _fitted()(E).predict(_with_value(np.nan)), ValueError,
      "Input X contains NaN"),
+    ("predict inf", lambda E: _fitted()(E).predict(_with_value(np.inf)), ValueError,
+     "Input X contains infinity"),
+    ("predict -inf", lambda E: _fitted()(E).predict(_with_value(-np.inf)), ValueError,
+     "Input X contains infinity"),
+    ("predict float32 nan", lambda E: _fitted()(E).predict(
+        _with_value(np.nan).astype(np.float32)), ValueError, "Input X contains NaN"),
+    ("predict fortran inf", lambda E: _fitted()(E).predict(
+        np.asfortranarray(_with_value(np.inf))), ValueError, "Input X contains infinity"),
+    ("predict sparse nan", lambda E: _fitted()(E).predict(
+        sp.csr_matrix(_with_value(np.nan))), ValueError, "Input X contains NaN"),
+    ("score nan", lambda E: _fitted()(E).score(_with_value(np.nan)), ValueError,
+     "Input X contains NaN"),
+    ("score inf", lambda E: _fitted()(E).score(_with_value(np.inf)), ValueError,
+     "Input X contains infinity"),
+    ("score sparse inf", lambda E: _fitted()(E).score(
+        sp.csr_matrix(_with_value(np.inf))), ValueError, "Input X contains infinity"),
+    ("transform nan", lambda E: _fitted()(E).transform(_with_value(np.nan)), ValueError,
+     "Input X contains NaN"),
     ("predict unfitted", lambda E: E(2).predict(_X_BAD), NotFittedError,
      "instance is not fitted yet"),
     ("transform unfitted", lambda E: E(2).transform(_X_BAD), NotFittedError,
@@ -1348,6 +1403,51 @@ def test_more_clusters_than_distinct_samples_stops_as_sklearn(monkeypatch, small
     assert km.n_iter_ == ref.n_iter_ == 1
     assert_array_equal(km.labels_, ref.labels_)
     assert_allclose(km.cluster_centers_, ref.cluster_centers_)
+
+
+def test_predict_nan_message_is_sklearns():
+    # predict finds NaN in the kernel, not by a pass of check_array: the
+    # message is still check_array's, word for word.
+    X_nan = _with_value(np.nan)
+    messages = []
+    for cls in (KMeans, SkKMeans):
+        with pytest.raises(ValueError) as info:
+            _fitted()(cls).predict(X_nan)
+        messages.append(str(info.value).replace("SkKMeans", "KMeans"))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_predict_and_score_accept_huge_finite_values(dtype):
+    # Finite samples whose scores overflow are not an error (check_array
+    # accepts them); the kernel's non-finite scores only trigger the check.
+    km = _fitted()(KMeans)
+    X = np.full((5, 2), np.finfo(dtype).max / 4, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        labels = km.predict(X)
+        km.score(X)
+    assert labels.shape == (5,) and np.all((labels >= 0) & (labels < 2))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_clusters", [2, 9, 20, 40])
+def test_predict_ties_go_to_the_first_center(dtype, n_clusters):
+    # Every sample is at the same distance from two centers, in exact
+    # arithmetic and in floating point: the first of them is nearest, as
+    # argmin gives it, whichever block and lane each center falls in.
+    rng = np.random.default_rng(n_clusters)
+    centers = np.zeros((n_clusters, 3), dtype=dtype)
+    centers[:, 0] = 4.0 * np.arange(n_clusters)
+    tied = n_clusters - 1, 0              # the last center and the first
+    centers[tied[0]] = [0.0, 0.0, 2.0]
+    centers[tied[1]] = [0.0, 0.0, -2.0]
+    km = KMeans(n_clusters=n_clusters, init=centers, n_init=1, max_iter=1)
+    km.fit(np.r_[centers, centers])
+    km.cluster_centers_ = centers
+    X = np.zeros((37, 3), dtype=dtype)
+    X[:, 1] = rng.integers(-3, 4, size=37)  # on the plane between the two
+    assert_array_equal(km.predict(X), np.zeros(37))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

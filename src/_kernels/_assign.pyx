@@ -11,20 +11,23 @@ from _reduce cimport (
     group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from _distances cimport (
-    block_center_scores, row_argmin, sq_euclidean, sq_euclidean_acc,
-)
+from _distances cimport nearest_rows, sq_euclidean, sq_euclidean_acc
 
 
 def assign_labels(
     const floating[:, ::1] X,
     const floating[::1] sample_weight,
     const floating[:, ::1] centers,
-    const floating[::1] center_sq_norms,
+    const floating[:, ::1] centers_t,
+    const floating[::1] padded_norms,
     int[::1] labels,
     int n_threads,
 ):
     """Label every sample with its nearest center; return the inertia.
+
+    The nearest center is the argmin of ||c||^2 - 2 <x, c>, as scikit-learn
+    takes it, by a register-blocked loop over the rows of each chunk
+    (nearest_rows, _simd.h).
 
     Parameters
     ----------
@@ -32,7 +35,9 @@ def assign_labels(
     sample_weight : (n_samples,) or None        # IN None: labels only (predict),
                                                 #     the inertia returned is 0
     centers : (n_clusters, n_features)          # IN
-    center_sq_norms : (n_clusters,)             # IN
+    centers_t : (n_features, n_padded)          # IN the centers transposed, zero-
+                                                #     padded to a multiple of CENTER_BLOCK
+    padded_norms : (n_padded,)                  # IN their squared norms, +inf padded
     labels : (n_samples,)                       # OUT
     n_threads : int
 
@@ -41,41 +46,38 @@ def assign_labels(
     inertia : float
         Sum of sample_weight times the squared distance to the assigned
         center, the distance taken from differences and summed in double.
+    n_nonfinite : int
+        Samples whose scores are not all finite: a NaN or an infinity in
+        their row (or an overflow). Their labels mean nothing.
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t n_clusters = centers.shape[0]
-    cdef ChunkPlan plan = plan_chunks(n_samples, 1)
-    cdef double* partials = alloc_partials(plan, 1)
-    cdef double inertia
-    cdef floating* scores
-    cdef Py_ssize_t g, c, chunk, n_rows, i, s, label
+    cdef Py_ssize_t n_padded = centers_t.shape[1]
+    cdef ChunkPlan plan = plan_chunks(n_samples, 2)
+    cdef double* partials = alloc_partials(plan, 2)
+    cdef double totals[2]
+    cdef Py_ssize_t g, c, chunk, n_rows, s
     cdef bint with_inertia = sample_weight is not None
 
     if partials == NULL:
         raise MemoryError()
 
-    with nogil, parallel(num_threads=team_size(n_threads, plan.n_groups)):
-        scores = <floating*> malloc(CHUNK_SIZE * n_clusters * sizeof(floating))
-        for g in prange(plan.n_groups, schedule='dynamic'):
-            for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
-                chunk = c * CHUNK_SIZE
-                n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
-                block_center_scores(&X[chunk, 0], n_rows, &centers[0, 0],
-                                    &center_sq_norms[0], n_clusters, n_features,
-                                    scores)
-                for i in range(n_rows):
-                    s = chunk + i
-                    label = row_argmin(scores + i * n_clusters, n_clusters)
-                    labels[s] = <int> label
-                    if with_inertia:
-                        partials[g] = partials[g] + sample_weight[s] * sq_euclidean_acc(
-                            &X[s, 0], &centers[label, 0], n_features)
-        free(scores)
+    for g in prange(plan.n_groups, nogil=True, schedule='dynamic',
+                    num_threads=team_size(n_threads, plan.n_groups)):
+        for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
+            chunk = c * CHUNK_SIZE
+            n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
+            partials[2 * g + 1] += nearest_rows(
+                &X[chunk, 0], n_rows, n_features, &centers_t[0, 0], &padded_norms[0],
+                n_padded, &labels[chunk])
+            if with_inertia:
+                for s in range(chunk, chunk + n_rows):
+                    partials[2 * g] += sample_weight[s] * sq_euclidean_acc(
+                        &X[s, 0], &centers[labels[s], 0], n_features)
 
-    sum_partials_in_order(partials, plan.n_groups, 1, 1, &inertia, 1)
+    sum_partials_in_order(partials, plan.n_groups, 2, 2, totals, 1)
     free(partials)
-    return inertia
+    return totals[0], <Py_ssize_t> totals[1]
 
 
 def labelled_inertia(

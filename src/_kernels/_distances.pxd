@@ -76,6 +76,33 @@ cdef inline void row_center_scores(
         scores[t] = center_sq_norms[t] - 2 * scores[t]
 
 
+cdef extern from "_simd.h" nogil:
+    Py_ssize_t nearest_rows_f "turbocluster_nearest_rows_f"(
+        const float* X, Py_ssize_t n_rows, Py_ssize_t n_features,
+        const float* centers_t, const float* norms, Py_ssize_t n_padded, int* labels)
+    Py_ssize_t nearest_rows_d "turbocluster_nearest_rows_d"(
+        const double* X, Py_ssize_t n_rows, Py_ssize_t n_features,
+        const double* centers_t, const double* norms, Py_ssize_t n_padded, int* labels)
+
+
+cdef inline Py_ssize_t nearest_rows(
+    const floating* X,            # IN (n_rows, n_features), row-major
+    Py_ssize_t n_rows,
+    Py_ssize_t n_features,
+    const floating* centers_t,    # IN (n_features, n_padded): transposed, zero-padded
+    const floating* norms,        # IN (n_padded,) squared norms, padded with +inf
+    Py_ssize_t n_padded,          # a multiple of CENTER_BLOCK
+    int* labels,                  # OUT (n_rows,)
+) noexcept nogil:
+    """The nearest center of each row by the scores ||c||^2 - 2 <x, c>, the
+    first one on ties; returns the number of rows whose smallest score is
+    not finite. A register-blocked loop, see _simd.h."""
+    if floating is float:
+        return nearest_rows_f(X, n_rows, n_features, centers_t, norms, n_padded, labels)
+    else:
+        return nearest_rows_d(X, n_rows, n_features, centers_t, norms, n_padded, labels)
+
+
 cdef enum:
     # From this many features on, the vector version pays for its call
     # (measured: Elkan's distances on digits, 64 features, 4x faster).

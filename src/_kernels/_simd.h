@@ -11,6 +11,7 @@
 #ifndef TURBOCLUSTER_SIMD_H
 #define TURBOCLUSTER_SIMD_H
 
+#include <math.h>
 #include <stddef.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -330,5 +331,130 @@ TURBOCLUSTER_SQ_DIST(turbocluster_sq_dist_d, double)
 
 TURBOCLUSTER_ROW_DOTS(turbocluster_row_dots_f, float)
 TURBOCLUSTER_ROW_DOTS(turbocluster_row_dots_d, double)
+
+/* The nearest center of each of n_rows consecutive rows of X by the scores
+ *   ||c_t||^2 - 2 <x, c_t>                   (scikit-learn's argmin)
+ * the first one on ties, with the centers transposed and zero-padded
+ * (centers_t[f * n_padded + t]) and their squared norms padded with +inf,
+ * so that no padding column is ever nearest. Returns the number of rows
+ * whose smallest score is not finite: a NaN or an infinity in the row, or
+ * a product that overflowed.
+ *
+ * R rows at a time, each with V vectors of accumulators per block of
+ * centers (8 accumulators in all); every lane keeps its best score and the
+ * index of its center across the blocks, and the lanes of a row are
+ * compared at the end. */
+#if defined(__GNUC__)
+/* mask ? a : b, lane by lane, for a comparison mask of a and b's type. */
+#define TURBOCLUSTER_SELECT(mask, a, b)                                         \
+    ((__typeof__(a)) (((__typeof__(mask)) (a) & (mask))                         \
+                      | ((__typeof__(mask)) (b) & ~(mask))))
+
+#define TURBOCLUSTER_NEAREST_ROWS(NAME, TYPE)                                   \
+    typedef TURBOCLUSTER_VEC(TYPE) NAME##_vec;                                  \
+    TURBOCLUSTER_DISPATCH static ptrdiff_t NAME(                                \
+        const TYPE *X, ptrdiff_t n_rows, ptrdiff_t n_features,                  \
+        const TYPE *centers_t, const TYPE *norms, ptrdiff_t n_padded,           \
+        int *labels)                                                            \
+    {                                                                           \
+        enum { L = 32 / sizeof(TYPE), V = TURBOCLUSTER_CENTER_BLOCK / L, R = 8 / V }; \
+        const NAME##_vec zero = {0};                                            \
+        NAME##_vec infinite, lane;                                              \
+        for (int k = 0; k < L; k++) {                                           \
+            infinite[k] = (TYPE) __builtin_inf();                               \
+            lane[k] = (TYPE) k;                                                 \
+        }                                                                       \
+        ptrdiff_t n_bad = 0;                                                    \
+        for (ptrdiff_t i = 0; i < n_rows; i += R) {                             \
+            const int n_block = n_rows - i < R ? (int) (n_rows - i) : R;        \
+            const TYPE *x[R];                                                   \
+            for (int r = 0; r < R; r++)                                         \
+                x[r] = X + (i + (r < n_block ? r : 0)) * n_features;            \
+            NAME##_vec best[R][V], where[R][V];                                 \
+            for (int r = 0; r < R; r++)                                         \
+                for (int v = 0; v < V; v++) {                                   \
+                    best[r][v] = infinite;                                      \
+                    where[r][v] = zero;                                         \
+                }                                                               \
+            for (ptrdiff_t t0 = 0; t0 < n_padded; t0 += TURBOCLUSTER_CENTER_BLOCK) { \
+                NAME##_vec acc[R][V];                                           \
+                for (int r = 0; r < R; r++)                                     \
+                    for (int v = 0; v < V; v++)                                 \
+                        acc[r][v] = zero;                                       \
+                for (ptrdiff_t f = 0; f < n_features; f++) {                    \
+                    NAME##_vec c[V];                                            \
+                    for (int v = 0; v < V; v++)                                 \
+                        TURBOCLUSTER_LOAD(c[v], centers_t + f * n_padded + t0 + v * L); \
+                    for (int r = 0; r < R; r++) {                               \
+                        const TYPE xs = x[r][f];                                \
+                        for (int v = 0; v < V; v++)                             \
+                            acc[r][v] += xs * c[v];                             \
+                    }                                                           \
+                }                                                               \
+                for (int v = 0; v < V; v++) {                                   \
+                    NAME##_vec norm, index = lane + (TYPE) (t0 + v * L);        \
+                    TURBOCLUSTER_LOAD(norm, norms + t0 + v * L);                \
+                    for (int r = 0; r < R; r++) {                               \
+                        const NAME##_vec score = norm - 2 * acc[r][v];          \
+                        const __typeof__(score < score) closer = score < best[r][v]; \
+                        best[r][v] = TURBOCLUSTER_SELECT(closer, score, best[r][v]); \
+                        where[r][v] = TURBOCLUSTER_SELECT(closer, index, where[r][v]); \
+                    }                                                           \
+                }                                                               \
+            }                                                                   \
+            /* Across the lanes, without branches: the smallest score,    \
+             * then the smallest index among the lanes that hold it.      */ \
+            for (int r = 0; r < n_block; r++) {                                 \
+                NAME##_vec low = best[r][0], at;                                \
+                for (int v = 1; v < V; v++)                                     \
+                    low = TURBOCLUSTER_SELECT(best[r][v] < low, best[r][v], low); \
+                TYPE value = low[0];                                            \
+                for (int k = 1; k < L; k++)                                     \
+                    value = low[k] < value ? low[k] : value;                    \
+                at = infinite;                                                  \
+                for (int v = 0; v < V; v++) {                                   \
+                    const NAME##_vec held = TURBOCLUSTER_SELECT(                \
+                        best[r][v] == zero + value, where[r][v], infinite);     \
+                    at = TURBOCLUSTER_SELECT(held < at, held, at);              \
+                }                                                               \
+                TYPE index = at[0];                                             \
+                for (int k = 1; k < L; k++)                                     \
+                    index = at[k] < index ? at[k] : index;                      \
+                labels[i + r] = (int) index;                                    \
+                n_bad += !(value - value == 0);                                 \
+            }                                                                   \
+        }                                                                       \
+        return n_bad;                                                           \
+    }
+#else
+#define TURBOCLUSTER_NEAREST_ROWS(NAME, TYPE)                                   \
+    static ptrdiff_t NAME(const TYPE *X, ptrdiff_t n_rows, ptrdiff_t n_features, \
+                          const TYPE *centers_t, const TYPE *norms,             \
+                          ptrdiff_t n_padded, int *labels)                      \
+    {                                                                           \
+        ptrdiff_t n_bad = 0;                                                    \
+        for (ptrdiff_t i = 0; i < n_rows; i++) {                                \
+            const TYPE *x = X + i * n_features;                                 \
+            TYPE value = (TYPE) HUGE_VAL;                                       \
+            int index = 0;                                                      \
+            for (ptrdiff_t t = 0; t < n_padded; t++) {                          \
+                TYPE dot = 0;                                                   \
+                for (ptrdiff_t f = 0; f < n_features; f++)                      \
+                    dot += x[f] * centers_t[f * n_padded + t];                  \
+                const TYPE score = norms[t] - 2 * dot;                          \
+                if (score < value) {                                            \
+                    value = score;                                              \
+                    index = (int) t;                                            \
+                }                                                               \
+            }                                                                   \
+            labels[i] = index;                                                  \
+            n_bad += !(value - value == 0);                                     \
+        }                                                                       \
+        return n_bad;                                                           \
+    }
+#endif
+
+TURBOCLUSTER_NEAREST_ROWS(turbocluster_nearest_rows_f, float)
+TURBOCLUSTER_NEAREST_ROWS(turbocluster_nearest_rows_d, double)
 
 #endif

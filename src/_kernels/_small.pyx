@@ -300,7 +300,9 @@ cdef int _lloyd(
     cdef floating* upper = <floating*> malloc(n_samples * sizeof(floating))
     cdef floating* second = <floating*> malloc(n_samples * sizeof(floating))
     cdef floating* start = <floating*> malloc(n_sums * sizeof(floating))
-    cdef Py_ssize_t s, j, f
+    cdef Py_ssize_t* pending = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
+    cdef double* bounds = <double*> malloc(CHUNK_SIZE * sizeof(double))
+    cdef Py_ssize_t s, j, f, chunk_index, chunk
     cdef int it = 0, status = RUN_DONE
     cdef long n_changed = n_samples
     cdef double shift_sq, diff, total, largest, max_drift = 0.0
@@ -308,7 +310,8 @@ cdef int _lloyd(
 
     if (sums == NULL or weights == NULL or members == NULL or half == NULL
             or shift == NULL or centers_t == NULL or norms == NULL or scores == NULL
-            or upper == NULL or second == NULL or start == NULL):
+            or upper == NULL or second == NULL or start == NULL or pending == NULL
+            or bounds == NULL):
         status = RUN_NO_MEMORY
     else:
         for j in range(n_sums):
@@ -357,11 +360,13 @@ cdef int _lloyd(
             break
         _nearest_half_dists(centers, n_clusters, n_features, half)
         n_changed = 0
-        for s in range(n_samples):
-            n_changed += _bounded_sample(X, x_sq, w, s, n_features, n_clusters, centers,
-                                         centers_t, norms, n_padded, shift, max_drift,
-                                         half, scores, labels, upper, second, sums,
-                                         weights, members)
+        for chunk_index in range((n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE):
+            chunk = chunk_index * CHUNK_SIZE
+            n_changed += _bounded_chunk(
+                X, x_sq, w, chunk, min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk),
+                n_features, n_clusters, centers, centers_t, norms, n_padded, shift,
+                max_drift, half, scores, pending, bounds, labels, upper, second, sums,
+                weights, members)
 
     if status == RUN_DONE:
         n_iter[0] = it
@@ -387,6 +392,8 @@ cdef int _lloyd(
     free(upper)
     free(second)
     free(start)
+    free(pending)
+    free(bounds)
     return status
 
 
@@ -434,48 +441,70 @@ cdef inline void _nearest_two(
     second[0] = <floating> dist
 
 
-cdef inline long _bounded_sample(
-    const floating* X, const floating* x_sq, const floating* w, Py_ssize_t s,
-    Py_ssize_t n_features, Py_ssize_t n_clusters,
+cdef long _bounded_chunk(
+    const floating* X, const floating* x_sq, const floating* w,
+    Py_ssize_t chunk, Py_ssize_t n_rows, Py_ssize_t n_features, Py_ssize_t n_clusters,
     const floating* centers, const floating* centers_t, const floating* norms,
     Py_ssize_t n_padded,
     const double* shift,          # IN (n_clusters,) last move of each center
     double max_drift,             # IN sum of the largest moves
     const double* half,           # IN (n_clusters,) half distance to the nearest other
     floating* scores,             # scratch (n_padded,)
+    Py_ssize_t* pending,          # scratch (CHUNK_SIZE,)
+    double* bounds,               # scratch (CHUNK_SIZE,)
     int* labels, floating* upper, floating* second,  # INOUT
     double* sums, double* weights, Py_ssize_t* members,  # INOUT
 ) noexcept nogil:
-    """One sample's step after the centers moved by shift (see _lloyd for
-    the bounds); returns 1 if its label changed (and moves it between the
-    cluster sums), else 0.
+    """The samples of one chunk after the centers moved by shift (see _lloyd
+    for the bounds); returns how many changed clusters (they move between the
+    cluster sums).
 
     No other center can be nearer if the upper bound is below both the lower
     bound and half the distance from the own center to its nearest other.
+    The chunk is sieved in three passes -- the bounds, the exact distance to
+    the own center, all the scores -- each pass listing the samples left for
+    the next without a branch: whether a sample is settled is a coin toss for
+    the branch predictor.
     """
-    cdef const floating* x = X + s * n_features
-    cdef int old = labels[s]
-    cdef double u = upper[s] + shift[old]
-    cdef double bound = second[s] - max_drift
-    cdef double u_sq
-    if half[old] > bound:
-        bound = half[old]
-    if u < bound:
+    cdef Py_ssize_t i, s, n_pending = 0, n_left = 0
+    cdef long n_changed = 0
+    cdef int old
+    cdef double u, bound, u_sq
+    # 1. The bounds, moved with the centers.
+    for i in range(n_rows):
+        s = chunk + i
+        old = labels[s]
+        u = upper[s] + shift[old]
         upper[s] = <floating> u
-        return 0
-    # Make the upper bound exact and test again, on squares: the branch
-    # need not wait for the square root.
-    u_sq = sq_euclidean(x, centers + old * n_features, n_features)
-    upper[s] = <floating> sqrt(u_sq)
-    if bound > 0 and u_sq < bound * bound:
-        return 0
-    _nearest_two(x, x_sq[s], n_features, n_clusters, centers, centers_t, norms, n_padded,
-                 scores, &labels[s], &upper[s], &second[s])
-    second[s] = <floating> (second[s] + max_drift)
-    if labels[s] == old:
-        return 0
-    _move_sample(sums, weights, members, x, w[s], old, labels[s], n_features)
-    return 1
+        bound = second[s] - max_drift
+        if half[old] > bound:
+            bound = half[old]
+        pending[n_pending] = s
+        bounds[n_pending] = bound
+        n_pending = n_pending + (u >= bound)
+    # 2. The exact distance to the own center, compared on squares (no wait
+    #    for the square root).
+    for i in range(n_pending):
+        s = pending[i]
+        u_sq = sq_euclidean(X + s * n_features, centers + labels[s] * n_features,
+                            n_features)
+        upper[s] = <floating> sqrt(u_sq)
+        bound = bounds[i]
+        pending[n_left] = s
+        n_left = n_left + (bound <= 0 or u_sq >= bound * bound)
+    # 3. All the scores.
+    for i in range(n_left):
+        s = pending[i]
+        old = labels[s]
+        _nearest_two(X + s * n_features, x_sq[s], n_features, n_clusters, centers,
+                     centers_t, norms, n_padded, scores, &labels[s], &upper[s],
+                     &second[s])
+        second[s] = <floating> (second[s] + max_drift)
+        if labels[s] != old:
+            _move_sample(sums, weights, members, X + s * n_features, w[s], old,
+                         labels[s], n_features)
+            n_changed += 1
+    return n_changed
 
 
 cdef inline void _move_sample(
