@@ -1,6 +1,10 @@
 """turbocluster: faster drop-in replacements for scikit-learn's unsupervised estimators."""
 
 from ._kmeans import KMeans, kmeans_plusplus
+from ._threads import find_blas
+
+find_blas()
+del find_blas
 
 __version__ = "0.1.0.dev0"
 

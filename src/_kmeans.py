@@ -6,6 +6,7 @@ The steps they are made of (greedy k-means++, Lloyd's loop) are in
 """
 
 import warnings
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -495,8 +496,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                                   tol, n_threads, suffix, guess)
 
         best = None
-        with blas_single_threaded():
-            if not self.verbose and not sp.issparse(X) and _is_small(X, self.n_clusters):
+        small = not self.verbose and not sp.issparse(X) and _is_small(X, self.n_clusters)
+        # The small-data kernel calls no BLAS; the one-pass kernels call it
+        # from their threads, one chunk at a time.
+        with nullcontext() if small else blas_single_threaded():
+            if small:
                 starts = init if isinstance(init, str) and init == "k-means++" else (
                     lambda run: self._initial_centers(
                         X, init, random_state, sample_weight, n_threads, x_sq_norms)[0])

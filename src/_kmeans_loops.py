@@ -12,6 +12,7 @@ from scipy.spatial.distance import cdist
 from sklearn.utils import assert_all_finite
 
 from ._kernels import _assign, _kmeanspp, _lloyd, _small
+from ._threads import blas_single_threaded
 
 # Rows per block when predict, transform and score read X in another layout
 # than C order.
@@ -376,6 +377,7 @@ def _small_runs(X, sample_weight, starts, n_clusters, n_init, random_state, max_
         if status[run] == 0:
             runs.append((labels[run], inertia[run], centers[run], int(n_iter[run])))
         else:  # a cluster emptied: the one-pass path relocates it
-            runs.append(_kmeans_single(X, sample_weight, centers[run].copy(), max_iter,
-                                       0, tol, n_threads, suffix))
+            with blas_single_threaded():
+                runs.append(_kmeans_single(X, sample_weight, centers[run].copy(),
+                                           max_iter, 0, tol, n_threads, suffix))
     return runs

@@ -21,12 +21,21 @@ def effective_n_threads():
 
 
 def _get_controller():
-    # Scanning the loaded libraries costs about a millisecond: do it once,
-    # after numpy, scipy and our kernels are loaded.
     global _controller
     if _controller is None:
         _controller = ThreadpoolController()
     return _controller
+
+
+def find_blas():
+    """Scan the loaded libraries for the BLAS that the kernels call, once.
+
+    Called when the package is imported, after numpy, scipy and the kernels
+    are loaded: the scan costs about 6 ms here (the real path of each of the
+    ~230 libraries a scientific Python process has loaded), which the first
+    fit would otherwise pay on top of its own time.
+    """
+    _get_controller()
 
 
 @contextmanager

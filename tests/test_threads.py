@@ -10,7 +10,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import turbocluster
-from turbocluster._kernels import _lloyd, _small
+from turbocluster._kernels import _lloyd
 from turbocluster._kernels._openmp import openmp_enabled
 from turbocluster._threads import effective_n_threads
 
@@ -59,13 +59,13 @@ def test_threadpool_limits_sets_the_kernel_threads():
 
 
 @pytest.mark.parametrize("n_samples, module, kernel", [
-    (500, _small, "kmeans_runs"),          # small data: whole runs in one call
     (200_000, _lloyd, "lloyd_iter"),       # one pass per call
 ])
 def test_blas_is_single_threaded_while_kernels_run(monkeypatch, n_samples, module,
                                                    kernel):
     # A kernel call inside fit must see every BLAS library limited to one
-    # thread (BLAS runs inside OpenMP regions, one chunk at a time).
+    # thread (BLAS runs inside OpenMP regions, one chunk at a time). The
+    # small-data kernel (_small.kmeans_runs) calls no BLAS: see below.
     seen = []
     original = getattr(module, kernel)
 
@@ -78,3 +78,29 @@ def test_blas_is_single_threaded_while_kernels_run(monkeypatch, n_samples, modul
     X = np.random.RandomState(0).rand(n_samples, 3)
     turbocluster.KMeans(8, n_init=1, random_state=0, max_iter=3).fit(X)
     assert seen and set(seen) == {1}
+
+
+def test_libraries_are_scanned_at_import_not_in_the_first_fit():
+    # The scan for BLAS (threadpoolctl) costs milliseconds: importing the
+    # package does it, so that the first fit costs what later ones do.
+    code = ("import turbocluster, turbocluster._threads as t;"
+            "print(t._controller is not None)")
+    assert _run(code) == "True"
+
+
+def test_small_data_fits_without_limiting_blas(monkeypatch):
+    # The small-data kernel calls no BLAS: its fits skip threadpoolctl (about
+    # 50 us a call); a run it hands to the one-pass path limits BLAS again.
+    import turbocluster._kmeans as kmeans_module
+    import turbocluster._kmeans_loops as loops
+
+    def no_blas_limit():
+        raise AssertionError("BLAS limited")
+
+    monkeypatch.setattr(kmeans_module, "blas_single_threaded", no_blas_limit)
+    monkeypatch.setattr(loops, "blas_single_threaded", no_blas_limit)
+    X = np.random.default_rng(0).normal(size=(300, 4))
+    turbocluster.KMeans(n_clusters=3, n_init=2, random_state=0).fit(X)
+    with pytest.raises(AssertionError, match="BLAS limited"):
+        turbocluster.KMeans(n_clusters=3, n_init=1).fit(np.random.default_rng(0).normal(
+            size=(300_000, 16)))
