@@ -288,8 +288,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
     Small data (``n_samples * n_clusters * n_features`` up to 2**22, and no
     ``verbose``) runs each initialisation whole in one kernel call, the
-    initialisations side by side on the OpenMP threads, with the same
-    arithmetic (see ``_kernels/_small.pyx``).
+    initialisations side by side on the OpenMP threads (see
+    ``_kernels/_small.pyx``): the same random draws and the same clustering
+    as the general path, the centers equal to rounding (its cluster sums move
+    only the samples that change clusters). Each run is on one thread, so
+    the result still does not depend on the number of threads.
+
+    ``predict`` and ``score`` find NaN and infinity in X while they label it,
+    rather than in a pass of ``check_array`` first; the error is the same.
 
     Any memory layout is accepted without a slower kernel: ``fit`` makes one
     C-ordered, centered copy of X in any case (copied by blocks of rows from

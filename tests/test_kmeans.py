@@ -657,10 +657,16 @@ def _run_with_threads(n_threads, fn):
 
 
 @needs_openmp
+@pytest.mark.parametrize("path", ["small", "one-pass"])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_identical_bits_for_1_2_3_threads(dtype, algorithm):
-    # 20_000 samples: 79 chunks of 256, so work is really split between threads.
+def test_identical_bits_for_1_2_3_threads(monkeypatch, dtype, algorithm, path):
+    # 20_000 samples: 79 chunks of 256, so work is really split between
+    # threads (the one-pass kernels), or the two runs are (small data).
+    import turbocluster._kmeans_loops as loops
+
+    if path == "one-pass":
+        monkeypatch.setattr(loops, "_SMALL_WORK", 0)
     X, _ = _blobs(n_samples=20_000, n_features=5, centers=8, cluster_std=3.0,
                   dtype=dtype, random_state=0)
     X_test, _ = _blobs(n_samples=3000, n_features=5, centers=8, cluster_std=3.0,
