@@ -1,14 +1,16 @@
 # One chunk of a bounded Lloyd pass: the step that _lloyd.lloyd_iter runs in
-# parallel over chunks and _small.kmeans_runs runs in sequence, written once.
+# parallel over chunks.
 # See _lloyd.pyx for the bounds (Hamerly 2010, Elkan 2003) and what they keep:
 #   upper[i]              >= d(x_i, c_{labels[i]})
 #   second[i] - max_drift <= d(x_i, c_j) for every j != labels[i]
 
 from cython cimport floating
-from libc.float cimport FLT_EPSILON, DBL_EPSILON
 from libc.math cimport sqrt, INFINITY
 
-from _distances cimport pending_center_scores, sq_euclidean, sq_norm
+from _distances cimport (
+    pending_center_scores, score_lower_bound, score_row_nearest_two, sq_euclidean,
+    sq_norm,
+)
 from _sums cimport add_to_cluster, count_changed
 
 
@@ -34,13 +36,9 @@ cdef inline void bounded_lloyd_chunk(
     Py_ssize_t* pending,            # scratch (CHUNK_SIZE,)
 ) noexcept nogil:
     """Labels and bounds of the chunk's samples, and their cluster sums."""
-    # GEMM distances are off by at most about (n_features + 2) eps (|x|^2 + |c|^2):
-    # lower bounds taken from them are lowered by twice that.
-    cdef double margin_scale = 2.0 * (n_features + 2) * (
-        FLT_EPSILON if floating is float else DBL_EPSILON)
-    cdef const floating* score_row
-    cdef Py_ssize_t n_pending, i, j, s, label, runner_up
-    cdef double u, bound, x_sq, best, next_best, dist
+    cdef Py_ssize_t n_pending, i, s, label, runner_up
+    cdef double u, bound, dist
+    cdef floating next_best
 
     # 1. Which samples may have a new nearest center?
     n_pending = 0
@@ -71,29 +69,15 @@ cdef inline void bounded_lloyd_chunk(
                               center_sq_norms, n_clusters, n_features, rows, scores)
         for i in range(n_pending):
             s = pending[i]
-            score_row = scores + i * n_clusters
-            label = 0
-            runner_up = -1
-            best = score_row[0]
-            next_best = INFINITY
-            for j in range(1, n_clusters):
-                if score_row[j] < best:
-                    next_best = best
-                    runner_up = label
-                    best = score_row[j]
-                    label = j
-                elif score_row[j] < next_best:
-                    next_best = score_row[j]
-                    runner_up = j
+            label = score_row_nearest_two(scores + i * n_clusters, n_clusters,
+                                          &runner_up, &next_best)
             upper[s] = <floating> sqrt(
                 sq_euclidean(X + s * n_features, centers + label * n_features,
                              n_features))
             dist = INFINITY
             if runner_up >= 0:
-                x_sq = sq_norm(X + s * n_features, n_features)
-                dist = next_best + x_sq - margin_scale * (
-                    x_sq + center_sq_norms[runner_up])
-                dist = sqrt(dist) if dist > 0.0 else 0.0
+                dist = score_lower_bound(next_best, sq_norm(X + s * n_features, n_features),
+                                         center_sq_norms[runner_up], n_features)
             second[s] = <floating> (dist + max_drift)
             if labels[s] != label:
                 labels[s] = <int> label

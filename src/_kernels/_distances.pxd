@@ -2,7 +2,8 @@
 # k-means pass starts with, written once.
 
 from cython cimport floating
-from libc.math cimport sqrt
+from libc.float cimport FLT_EPSILON, DBL_EPSILON
+from libc.math cimport sqrt, INFINITY
 
 from _blas cimport gemm_abt
 
@@ -107,6 +108,44 @@ cdef enum:
     # From this many features on, the vector version pays for its call
     # (measured: Elkan's distances on digits, 64 features, 4x faster).
     _SQ_DIST_MIN_FEATURES = 16
+
+
+cdef inline Py_ssize_t score_row_nearest_two(
+    const floating* scores,       # IN (n_clusters,)
+    Py_ssize_t n_clusters,
+    Py_ssize_t* runner_up,        # OUT index of the second smallest, -1 if none
+    floating* next_best,          # OUT its score, inf if none
+) noexcept nogil:
+    """Index of the smallest score (the first one on ties), and the second."""
+    cdef Py_ssize_t j, nearest = 0
+    cdef floating best = scores[0]
+    runner_up[0] = -1
+    next_best[0] = INFINITY
+    for j in range(1, n_clusters):
+        if scores[j] < best:
+            next_best[0] = best
+            runner_up[0] = nearest
+            best = scores[j]
+            nearest = j
+        elif scores[j] < next_best[0]:
+            next_best[0] = scores[j]
+            runner_up[0] = j
+    return nearest
+
+
+cdef inline double score_lower_bound(
+    floating score, floating x_sq, floating center_sq_norm, Py_ssize_t n_features,
+) noexcept nogil:
+    """A lower bound on the distance whose score ||c||^2 - 2 <x, c> is given.
+
+    Scores from matrix products are off by at most about (n_features + 2) eps
+    (|x|^2 + |c|^2): the squared distance score + |x|^2 is lowered by twice
+    that before its square root (0 if that leaves nothing; inf stays inf).
+    """
+    cdef double margin_scale = 2.0 * (n_features + 2) * (
+        FLT_EPSILON if floating is float else DBL_EPSILON)
+    cdef double dist = <double> score + x_sq - margin_scale * (x_sq + center_sq_norm)
+    return sqrt(dist) if dist > 0.0 else 0.0
 
 
 cdef inline floating sq_euclidean(const floating* a, const floating* b,

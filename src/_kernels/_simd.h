@@ -79,6 +79,27 @@
 #define TURBOCLUSTER_POSITIVE_PART(v, zero)                                     \
     ((__typeof__(v)) ((__typeof__((v) > (zero))) (v) & ((v) > (zero))))
 
+/* acc[r][v] = <x[r], centers_t[:, t0 + v * L : t0 + (v + 1) * L]> for the R
+ * rows x[r] and the V vectors of a block of centers: the register-blocked
+ * products that score_rows and nearest_rows share. */
+#define TURBOCLUSTER_BLOCK_DOTS(VEC, TYPE, R, V, L, acc, x, centers_t, n_features, \
+                                n_padded, t0)                                   \
+    do {                                                                        \
+        for (int r_ = 0; r_ < (R); r_++)                                        \
+            for (int v_ = 0; v_ < (V); v_++)                                    \
+                acc[r_][v_] = (VEC) {0};                                        \
+        for (ptrdiff_t f_ = 0; f_ < (n_features); f_++) {                       \
+            VEC c_[V];                                                          \
+            for (int v_ = 0; v_ < (V); v_++)                                    \
+                TURBOCLUSTER_LOAD(c_[v_], (centers_t) + f_ * (n_padded) + (t0) + v_ * (L)); \
+            for (int r_ = 0; r_ < (R); r_++) {                                  \
+                const TYPE xs_ = x[r_][f_];                                     \
+                for (int v_ = 0; v_ < (V); v_++)                                \
+                    acc[r_][v_] += xs_ * c_[v_];                                \
+            }                                                                   \
+        }                                                                       \
+    } while (0)
+
 #define TURBOCLUSTER_SCORE_ROWS(NAME, TYPE)                                     \
     typedef TURBOCLUSTER_VEC(TYPE) NAME##_vec;                                  \
     TURBOCLUSTER_DISPATCH static ptrdiff_t NAME(TURBOCLUSTER_SCORE_ROWS_PARAMS(TYPE)) \
@@ -109,19 +130,8 @@
                      p < i + TURBOCLUSTER_ROWS_AHEAD + 4 && p < n_rows; p++)    \
                     TURBOCLUSTER_PREFETCH_ROW(X + rows[p] * n_features, row_bytes); \
                 NAME##_vec acc[4][V];                                           \
-                for (int r = 0; r < 4; r++)                                     \
-                    for (int v = 0; v < V; v++)                                 \
-                        acc[r][v] = zero;                                       \
-                for (ptrdiff_t f = 0; f < n_features; f++) {                    \
-                    NAME##_vec c[V];                                            \
-                    for (int v = 0; v < V; v++)                                 \
-                        TURBOCLUSTER_LOAD(c[v], centers_t + f * n_padded + t0 + v * L); \
-                    for (int r = 0; r < 4; r++) {                               \
-                        const TYPE xs = x[r][f];                                \
-                        for (int v = 0; v < V; v++)                             \
-                            acc[r][v] += xs * c[v];                             \
-                    }                                                           \
-                }                                                               \
+                TURBOCLUSTER_BLOCK_DOTS(NAME##_vec, TYPE, 4, V, L, acc, x, centers_t, \
+                                        n_features, n_padded, t0);              \
                 for (int r = 0; r < n_block; r++) {                             \
                     const ptrdiff_t s = rows[i + r];                            \
                     const TYPE closest = closest_sq[s], w = weights[s];         \
@@ -378,19 +388,8 @@ TURBOCLUSTER_ROW_DOTS(turbocluster_row_dots_d, double)
                 }                                                               \
             for (ptrdiff_t t0 = 0; t0 < n_padded; t0 += TURBOCLUSTER_CENTER_BLOCK) { \
                 NAME##_vec acc[R][V];                                           \
-                for (int r = 0; r < R; r++)                                     \
-                    for (int v = 0; v < V; v++)                                 \
-                        acc[r][v] = zero;                                       \
-                for (ptrdiff_t f = 0; f < n_features; f++) {                    \
-                    NAME##_vec c[V];                                            \
-                    for (int v = 0; v < V; v++)                                 \
-                        TURBOCLUSTER_LOAD(c[v], centers_t + f * n_padded + t0 + v * L); \
-                    for (int r = 0; r < R; r++) {                               \
-                        const TYPE xs = x[r][f];                                \
-                        for (int v = 0; v < V; v++)                             \
-                            acc[r][v] += xs * c[v];                             \
-                    }                                                           \
-                }                                                               \
+                TURBOCLUSTER_BLOCK_DOTS(NAME##_vec, TYPE, R, V, L, acc, x, centers_t, \
+                                        n_features, n_padded, t0);              \
                 for (int v = 0; v < V; v++) {                                   \
                     NAME##_vec norm, index = lane + (TYPE) (t0 + v * L);        \
                     TURBOCLUSTER_LOAD(norm, norms + t0 + v * L);                \

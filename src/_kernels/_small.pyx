@@ -36,14 +36,13 @@
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.float cimport FLT_EPSILON, DBL_EPSILON
 from libc.math cimport sqrt, INFINITY
 from libc.stdlib cimport malloc, free
 
 from _reduce cimport CHUNK_SIZE, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk
 from _distances cimport (
-    CENTER_BLOCK, row_center_scores, score_rows, sq_euclidean, sq_euclidean_acc,
-    sq_norm,
+    CENTER_BLOCK, row_center_scores, score_lower_bound, score_row_nearest_two,
+    score_rows, sq_euclidean, sq_euclidean_acc, sq_norm,
 )
 
 cdef enum:
@@ -413,32 +412,16 @@ cdef inline void _nearest_two(
     """The nearest center of x by the scores ||c||^2 - 2 <x, c> (the argmin
     scikit-learn takes), its exact distance, and the second smallest
     distance less the rounding error of the scores."""
-    # Scores are off by at most about (n_features + 2) eps (|x|^2 + |c|^2):
-    # the lower bound taken from them is lowered by twice that.
-    cdef double margin_scale = 2.0 * (n_features + 2) * (
-        FLT_EPSILON if floating is float else DBL_EPSILON)
-    cdef Py_ssize_t j, nearest = 0, runner_up = -1
-    cdef floating best, next_best = INFINITY
-    cdef double dist
+    cdef Py_ssize_t nearest, runner_up
+    cdef floating next_best
     row_center_scores(x, centers_t, norms, n_features, n_padded, scores)
-    best = scores[0]
-    for j in range(1, n_clusters):
-        if scores[j] < best:
-            next_best = best
-            runner_up = nearest
-            best = scores[j]
-            nearest = j
-        elif scores[j] < next_best:
-            next_best = scores[j]
-            runner_up = j
+    nearest = score_row_nearest_two(scores, n_clusters, &runner_up, &next_best)
     if nearest != label[0]:
         label[0] = <int> nearest
         upper[0] = sqrt(sq_euclidean(x, centers + nearest * n_features, n_features))
-    dist = INFINITY
-    if runner_up >= 0:
-        dist = next_best + x_sq - margin_scale * (x_sq + norms[runner_up])
-        dist = sqrt(dist) if dist > 0.0 else 0.0
-    second[0] = <floating> dist
+    second[0] = <floating> (
+        score_lower_bound(next_best, x_sq, norms[runner_up], n_features)
+        if runner_up >= 0 else INFINITY)
 
 
 cdef long _bounded_chunk(
