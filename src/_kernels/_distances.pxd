@@ -117,19 +117,19 @@ cdef inline Py_ssize_t score_row_nearest_two(
     floating* next_best,          # OUT its score, inf if none
 ) noexcept nogil:
     """Index of the smallest score (the first one on ties), and the second."""
-    cdef Py_ssize_t j, nearest = 0
-    cdef floating best = scores[0]
-    runner_up[0] = -1
-    next_best[0] = INFINITY
+    cdef Py_ssize_t j, nearest = 0, second = -1
+    cdef floating best = scores[0], second_best = INFINITY
     for j in range(1, n_clusters):
         if scores[j] < best:
-            next_best[0] = best
-            runner_up[0] = nearest
+            second_best = best
+            second = nearest
             best = scores[j]
             nearest = j
-        elif scores[j] < next_best[0]:
-            next_best[0] = scores[j]
-            runner_up[0] = j
+        elif scores[j] < second_best:
+            second_best = scores[j]
+            second = j
+    runner_up[0] = second
+    next_best[0] = second_best
     return nearest
 
 
