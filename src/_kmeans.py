@@ -28,6 +28,7 @@ from ._kmeans_loops import (
     _is_same_clustering,
     _is_small,
     _kmeans_single,
+    _padded_t,
     _row_blocks,
     _small_runs,
     _sq_norms,
@@ -666,9 +667,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             return csr_transform(X, centers, effective_n_threads())
         out = np.empty((X.shape[0], centers.shape[0]), dtype=X.dtype)
         n_threads = effective_n_threads()
-        centers_t = np.ascontiguousarray(centers.T)
+        # The centers in float64: the kernel sums the differences in float64.
+        centers_t, _ = _padded_t(centers.astype(np.float64))
         for start, stop, block in _row_blocks(X):
-            _assign.center_distances(block, centers_t, out[start:stop], n_threads)
+            _assign.center_distances(block, centers_t, centers.shape[0], out[start:stop],
+                                     n_threads)
         return out
 
     def score(self, X, y=None, sample_weight=None):

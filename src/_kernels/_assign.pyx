@@ -11,7 +11,9 @@ from _reduce cimport (
     group_first_chunk, group_end_chunk,
     alloc_partials, sum_partials_in_order,
 )
-from _distances cimport nearest_rows, sq_euclidean, sq_euclidean_acc
+from _distances cimport (
+    nearest_rows, rows_center_distances, sq_euclidean, sq_euclidean_acc,
+)
 
 
 def assign_labels(
@@ -146,46 +148,43 @@ def assigned_sq_distances(
 
 def center_distances(
     const floating[:, ::1] X,
-    const floating[:, ::1] centers_t,
+    const double[:, ::1] centers_t,
+    Py_ssize_t n_clusters,
     floating[:, ::1] out,
     int n_threads,
 ):
     """out[i, j] = ||x_i - c_j||, from differences summed in double.
 
     Differences rather than the ||x||^2 - 2<x, c> + ||c||^2 expansion: no
-    cancellation, so float32 input keeps full float32 accuracy. With the
-    centers transposed, the innermost loop runs over the centers: for each
-    feature, one vector operation updates the sums of several centers.
+    cancellation, so float32 input keeps full float32 accuracy. Each chunk of
+    rows goes through a register-blocked loop (rows_center_distances,
+    _simd.h).
 
     Parameters
     ----------
     X : (n_samples, n_features)                 # IN
-    centers_t : (n_features, n_clusters)        # IN the centers, transposed
+    centers_t : (n_features, n_padded)          # IN the centers in float64, transposed,
+                                                #     zero-padded to a multiple of
+                                                #     CENTER_BLOCK
+    n_clusters : int
     out : (n_samples, n_clusters)               # OUT
     n_threads : int
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t n_clusters = centers_t.shape[1]
+    cdef Py_ssize_t n_padded = centers_t.shape[1]
     cdef Py_ssize_t n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    cdef Py_ssize_t c, s, j, f
-    cdef double* sums
-    cdef double x, diff
+    cdef Py_ssize_t c, chunk
+    cdef double* scratch
 
     with nogil, parallel(num_threads=team_size(n_threads, n_chunks)):
-        sums = <double*> malloc(max(n_clusters, 1) * sizeof(double))
+        scratch = <double*> malloc(4 * (n_padded + n_features) * sizeof(double))
         for c in prange(n_chunks, schedule='dynamic'):
-            for s in range(c * CHUNK_SIZE, min((c + 1) * CHUNK_SIZE, n_samples)):
-                for j in range(n_clusters):
-                    sums[j] = 0.0
-                for f in range(n_features):
-                    x = X[s, f]
-                    for j in range(n_clusters):
-                        diff = x - <double> centers_t[f, j]
-                        sums[j] = sums[j] + diff * diff
-                for j in range(n_clusters):
-                    out[s, j] = <floating> sqrt(sums[j])
-        free(sums)
+            chunk = c * CHUNK_SIZE
+            rows_center_distances(&X[chunk, 0], min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk),
+                                  n_features, &centers_t[0, 0], n_padded, n_clusters,
+                                  scratch, &out[chunk, 0])
+        free(scratch)
 
 
 def same_partition(

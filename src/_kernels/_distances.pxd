@@ -104,6 +104,38 @@ cdef inline Py_ssize_t nearest_rows(
         return nearest_rows_d(X, n_rows, n_features, centers_t, norms, n_padded, labels)
 
 
+cdef extern from "_simd.h" nogil:
+    void center_distances_f "turbocluster_center_distances_f"(
+        const float* X, Py_ssize_t n_rows, Py_ssize_t n_features,
+        const double* centers_t, Py_ssize_t n_padded, Py_ssize_t n_clusters,
+        double* scratch, float* out)
+    void center_distances_d "turbocluster_center_distances_d"(
+        const double* X, Py_ssize_t n_rows, Py_ssize_t n_features,
+        const double* centers_t, Py_ssize_t n_padded, Py_ssize_t n_clusters,
+        double* scratch, double* out)
+
+
+cdef inline void rows_center_distances(
+    const floating* X,            # IN (n_rows, n_features), row-major
+    Py_ssize_t n_rows,
+    Py_ssize_t n_features,
+    const double* centers_t,      # IN (n_features, n_padded): in double, transposed,
+                                  #     zero-padded
+    Py_ssize_t n_padded,          # a multiple of CENTER_BLOCK
+    Py_ssize_t n_clusters,
+    double* scratch,              # scratch (4 * (n_padded + n_features),)
+    floating* out,                # OUT (n_rows, n_clusters)
+) noexcept nogil:
+    """Distances from each row to each center, from differences summed in
+    double. A register-blocked loop, see _simd.h."""
+    if floating is float:
+        center_distances_f(X, n_rows, n_features, centers_t, n_padded, n_clusters,
+                           scratch, out)
+    else:
+        center_distances_d(X, n_rows, n_features, centers_t, n_padded, n_clusters,
+                           scratch, out)
+
+
 cdef enum:
     # From this many features on, the vector version pays for its call
     # (measured: Elkan's distances on digits, 64 features, 4x faster).

@@ -456,4 +456,86 @@ TURBOCLUSTER_ROW_DOTS(turbocluster_row_dots_d, double)
 TURBOCLUSTER_NEAREST_ROWS(turbocluster_nearest_rows_f, float)
 TURBOCLUSTER_NEAREST_ROWS(turbocluster_nearest_rows_d, double)
 
+/* Euclidean distances from n_rows consecutive rows of X to every center,
+ * from differences summed in double (no cancellation, float32 or not):
+ *   out[i * n_clusters + t] = sqrt(sum_f (x_i[f] - centers_t[f * n_padded + t])^2)
+ * with the centers in double, transposed and zero-padded to n_padded, a
+ * multiple of TURBOCLUSTER_CENTER_BLOCK, and scratch room for 4 * (n_padded +
+ * n_features) doubles. Four rows at a time, first copied in double, share
+ * each read of a block of 8 centers (2 vectors of 4 doubles: 8
+ * accumulators); the square roots of a row are taken in one loop that the
+ * compiler vectorizes. */
+#if defined(__GNUC__)
+#define TURBOCLUSTER_CENTER_DISTANCES(NAME, TYPE)                               \
+    typedef double __attribute__((vector_size(32))) NAME##_dvec;                \
+    TURBOCLUSTER_DISPATCH static void NAME(                                     \
+        const TYPE *X, ptrdiff_t n_rows, ptrdiff_t n_features,                  \
+        const double *centers_t, ptrdiff_t n_padded, ptrdiff_t n_clusters,      \
+        double *scratch, TYPE *out)                                             \
+    {                                                                           \
+        enum { R = 4, V = TURBOCLUSTER_CENTER_BLOCK / 4 };                      \
+        double *dist = scratch, *rows = scratch + R * n_padded;                 \
+        for (ptrdiff_t i = 0; i < n_rows; i += R) {                             \
+            const int n_block = n_rows - i < R ? (int) (n_rows - i) : R;        \
+            const double *x[R];                                                 \
+            for (int r = 0; r < R; r++) {                                       \
+                const TYPE *source = X + (i + (r < n_block ? r : 0)) * n_features; \
+                for (ptrdiff_t f = 0; f < n_features; f++)                      \
+                    rows[r * n_features + f] = (double) source[f];              \
+                x[r] = rows + r * n_features;                                   \
+            }                                                                   \
+            for (ptrdiff_t t0 = 0; t0 < n_padded; t0 += TURBOCLUSTER_CENTER_BLOCK) { \
+                NAME##_dvec acc[R][V];                                          \
+                for (int r = 0; r < R; r++)                                     \
+                    for (int v = 0; v < V; v++)                                 \
+                        acc[r][v] = (NAME##_dvec) {0};                          \
+                for (ptrdiff_t f = 0; f < n_features; f++) {                    \
+                    NAME##_dvec c[V];                                           \
+                    for (int v = 0; v < V; v++)                                 \
+                        TURBOCLUSTER_LOAD(c[v], centers_t + f * n_padded + t0 + v * 4); \
+                    for (int r = 0; r < R; r++) {                               \
+                        const double xs = x[r][f];                              \
+                        for (int v = 0; v < V; v++) {                           \
+                            const NAME##_dvec diff = xs - c[v];                 \
+                            acc[r][v] += diff * diff;                           \
+                        }                                                       \
+                    }                                                           \
+                }                                                               \
+                for (int r = 0; r < n_block; r++)                               \
+                    for (int v = 0; v < V; v++)                                 \
+                        TURBOCLUSTER_STORE(dist + r * n_padded + t0 + v * 4, acc[r][v]); \
+            }                                                                   \
+            for (int r = 0; r < n_block; r++) {                                 \
+                const double *row = dist + r * n_padded;                        \
+                TYPE *target = out + (i + r) * n_clusters;                      \
+                for (ptrdiff_t t = 0; t < n_clusters; t++)                      \
+                    target[t] = (TYPE) sqrt(row[t]);                            \
+            }                                                                   \
+        }                                                                       \
+    }
+#else
+#define TURBOCLUSTER_CENTER_DISTANCES(NAME, TYPE)                               \
+    static void NAME(const TYPE *X, ptrdiff_t n_rows, ptrdiff_t n_features,     \
+                     const double *centers_t, ptrdiff_t n_padded,               \
+                     ptrdiff_t n_clusters, double *scratch, TYPE *out)          \
+    {                                                                           \
+        double *dist = scratch;                                                 \
+        for (ptrdiff_t i = 0; i < n_rows; i++) {                                \
+            for (ptrdiff_t t = 0; t < n_clusters; t++)                          \
+                dist[t] = 0;                                                    \
+            for (ptrdiff_t f = 0; f < n_features; f++)                          \
+                for (ptrdiff_t t = 0; t < n_clusters; t++) {                    \
+                    const double diff = (double) X[i * n_features + f]          \
+                                        - centers_t[f * n_padded + t];          \
+                    dist[t] += diff * diff;                                     \
+                }                                                               \
+            for (ptrdiff_t t = 0; t < n_clusters; t++)                          \
+                out[i * n_clusters + t] = (TYPE) sqrt(dist[t]);                 \
+        }                                                                       \
+    }
+#endif
+
+TURBOCLUSTER_CENTER_DISTANCES(turbocluster_center_distances_f, float)
+TURBOCLUSTER_CENTER_DISTANCES(turbocluster_center_distances_d, double)
+
 #endif
