@@ -31,7 +31,6 @@ from ._kmeans_loops import (
     _padded_t,
     _row_blocks,
     _small_runs,
-    _sq_norms,
 )
 from ._kmeans_sparse import (
     _kernel_csr,

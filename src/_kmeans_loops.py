@@ -61,7 +61,8 @@ def _assign_labels(X, sample_weight, centers, labels, n_threads):
 
 def _padded_t(centers):
     """Centers transposed and their squared norms, zero-padded to whole blocks
-    of _CENTER_BLOCK, as the candidate-scoring kernel reads them."""
+    of _CENTER_BLOCK, as the register-blocked kernels of _kernels/_simd.h read
+    them (k-means++ candidate scores, transform)."""
     n_centers, n_features = centers.shape
     n_padded = -(-n_centers // _CENTER_BLOCK) * _CENTER_BLOCK
     centers_t = np.zeros((n_features, n_padded), dtype=centers.dtype)

@@ -31,17 +31,6 @@ cdef inline void block_center_scores(
              1.0, scores, <int> n_clusters)
 
 
-cdef inline Py_ssize_t row_argmin(const floating* row, Py_ssize_t size) noexcept nogil:
-    """Index of the first smallest value of row (ties go to the lower index)."""
-    cdef Py_ssize_t j, best = 0
-    cdef floating best_value = row[0]
-    for j in range(1, size):
-        if row[j] < best_value:
-            best_value = row[j]
-            best = j
-    return best
-
-
 cdef extern from "_simd.h" nogil:
     float sq_dist_f "turbocluster_sq_dist_f"(const float* a, const float* b,
                                              Py_ssize_t n)
