@@ -325,8 +325,8 @@ def parse_args(argv):
     parser.add_argument("--markdown", action="store_true",
                         help="print the table as Markdown")
     parser.add_argument("--memory", action="store_true",
-                        help="also report peak traced memory (Elkan workloads; "
-                             "one extra untimed run per side)")
+                        help="also report peak traced memory (Elkan, sparse and "
+                             "silhouette workloads; one extra untimed run per side)")
     parser.add_argument("--list", action="store_true",
                         help="list the workloads and exit")
     args = parser.parse_args(argv)

@@ -15,6 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.sparse as sp
 import sklearn.cluster
+import sklearn.metrics
 from sklearn.datasets import load_digits, make_blobs
 
 import turbocluster
@@ -36,13 +37,16 @@ class Sizes:
     # predict / score / transform: samples and fitted centers.
     predict_shape: tuple = (200_000, 16)
     predict_clusters: int = 20
+    # silhouette_score: samples x features, and the generator's clusters.
+    silhouette_shape: tuple = (30_000, 16)
+    silhouette_clusters: int = 10
 
 
 FULL = Sizes(n_samples=500_000, n_features=32, n_clusters=64, max_iter=50)
 # Seconds for the whole suite: used by tests/test_benchmarks.py.
 QUICK = Sizes(n_samples=20_000, n_features=32, n_clusters=16, max_iter=10,
               sparse_shape=(5_000, 2_000), text_shape=(5_000, 5_000),
-              predict_shape=(20_000, 16))
+              predict_shape=(20_000, 16), silhouette_shape=(3_000, 16))
 
 # cluster_std of make_blobs per data-set kind. "overlap" blobs are so wide
 # that Lloyd never reaches strict convergence: every fit runs max_iter
@@ -146,11 +150,19 @@ DATA = {
     "predict_blobs": lambda sizes: make_blobs(
         n_samples=sizes.predict_shape[0], n_features=sizes.predict_shape[1],
         centers=sizes.predict_clusters, random_state=0)[0],
+    "silhouette_blobs": lambda sizes: silhouette_blobs(sizes)[0],
     "fortran": lambda sizes: make_blobs(
         n_samples=sizes.n_samples, n_features=sizes.n_features,
         centers=sizes.n_clusters, cluster_std=CLUSTER_STD["overlap"],
         random_state=0)[0],
 }
+
+
+def silhouette_blobs(sizes):
+    """The silhouette workload's samples and the generator's labels."""
+    return make_blobs(n_samples=sizes.silhouette_shape[0],
+                      n_features=sizes.silhouette_shape[1],
+                      centers=sizes.silhouette_clusters, random_state=0)
 
 
 def potential(X, centers, chunk_rows=65_536):
@@ -319,6 +331,26 @@ def _method_workload(name, kind, dtype, method, n_clusters):
     )
 
 
+def _silhouette_workload(dtype, sizes):
+    """silhouette_score of blobs labelled by their generator (the score is
+    shown in the inertia columns)."""
+    labels = {}
+
+    def score(fn):
+        def run(X):
+            if "y" not in labels:  # untimed: in the warm-up
+                labels["y"] = silhouette_blobs(sizes)[1]
+            return fn(X, labels["y"])
+        return run
+
+    return Workload(
+        name="silhouette", dtype=dtype, kind="silhouette_blobs",
+        ours=score(turbocluster.silhouette_score),
+        reference=score(sklearn.metrics.silhouette_score),
+        inertia=lambda result, X: result, memory=True,
+    )
+
+
 def build_workloads(sizes=FULL):
     """All workloads, ordered so that each data set is built once per dtype."""
     workloads = []
@@ -351,6 +383,7 @@ def build_workloads(sizes=FULL):
                              sizes.predict_clusters),
             _method_workload("kmeans_transform", "predict_blobs", dtype, "transform",
                              sizes.predict_clusters),
+            _silhouette_workload(dtype, sizes),
         ]
     return workloads
 

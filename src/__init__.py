@@ -1,6 +1,7 @@
 """turbocluster: faster drop-in replacements for scikit-learn's unsupervised estimators."""
 
 from ._kmeans import KMeans, kmeans_plusplus
+from ._silhouette import silhouette_samples, silhouette_score
 from ._threads import find_blas
 
 find_blas()
@@ -8,4 +9,5 @@ del find_blas
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["KMeans", "kmeans_plusplus", "__version__"]
+__all__ = ["KMeans", "kmeans_plusplus", "silhouette_samples", "silhouette_score",
+           "__version__"]

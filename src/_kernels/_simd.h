@@ -538,4 +538,34 @@ TURBOCLUSTER_NEAREST_ROWS(turbocluster_nearest_rows_d, double)
 TURBOCLUSTER_CENTER_DISTANCES(turbocluster_center_distances_f, float)
 TURBOCLUSTER_CENTER_DISTANCES(turbocluster_center_distances_d, double)
 
+/* Euclidean distances from the scores of a GEMM tile row, in place:
+ *   row[c] = sqrt(max(row[c] + x_sq + col_sq[c], 0))     for c < n_cols
+ * where row[c] = -2 <x, y_c> and col_sq[c] = ||y_c||^2. A loop the compiler
+ * vectorizes (square roots included) in each clone. */
+#define TURBOCLUSTER_TILE_DISTANCES(NAME, TYPE)                                 \
+    TURBOCLUSTER_DISPATCH static void NAME(TYPE *row, ptrdiff_t n_cols, TYPE x_sq, \
+                                           const TYPE *col_sq)                  \
+    {                                                                           \
+        for (ptrdiff_t c = 0; c < n_cols; c++) {                                \
+            const TYPE v = row[c] + x_sq + col_sq[c];                           \
+            row[c] = sqrt(v > 0 ? v : 0);                                       \
+        }                                                                       \
+    }
+
+TURBOCLUSTER_TILE_DISTANCES(turbocluster_tile_distances_f, float)
+TURBOCLUSTER_TILE_DISTANCES(turbocluster_tile_distances_d, double)
+
+/* The same from float64 scores, rounded as float32 distances are: the
+ * squared distance to float32, its square root in float32 (what
+ * scikit-learn's euclidean_distances gives for float32 samples, which it
+ * computes in float64). */
+TURBOCLUSTER_DISPATCH static void turbocluster_tile_distances_d_as_f(
+    double *row, ptrdiff_t n_cols, double x_sq, const double *col_sq)
+{
+    for (ptrdiff_t c = 0; c < n_cols; c++) {
+        const float v = (float) (row[c] + x_sq + col_sq[c]);
+        row[c] = (double) sqrtf(v > 0 ? v : 0);
+    }
+}
+
 #endif
