@@ -153,15 +153,8 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None,
 
     Parameters
     ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
-            (n_samples, n_samples) if metric="precomputed"
-        Samples, or pairwise distances between them.
-
-    labels : array-like of shape (n_samples,)
-        Cluster of each sample.
-
-    metric : str or callable, default="euclidean"
-        Metric between samples, as for :func:`sklearn.metrics.pairwise_distances`.
+    X, labels, metric
+        As for :func:`silhouette_samples`.
 
     sample_size : int, default=None
         Score a random subset of this many samples; None scores them all.
