@@ -2,10 +2,6 @@
 
 from ._kmeans import KMeans, kmeans_plusplus
 from ._silhouette import silhouette_samples, silhouette_score
-from ._threads import find_blas
-
-find_blas()
-del find_blas
 
 __version__ = "0.1.0.dev0"
 

@@ -8,11 +8,18 @@ single-threaded: the estimators run kernels under :func:`blas_single_threaded`.
 
 from contextlib import contextmanager
 
+# Loads the BLAS library that the kernels call, before the scan below.
+import scipy.linalg.cython_blas  # noqa: F401
 from threadpoolctl import ThreadpoolController
 
 from ._kernels._openmp import openmp_max_threads
 
-_controller = None
+# The scan of the loaded libraries for the BLAS that the kernels call
+# (scipy's, loaded by the import above) is made once, when the package is
+# imported: it costs about 6 ms here (the real path of each of the ~230
+# libraries a scientific Python process has loaded), which the first fit
+# would otherwise pay on top of its own time.
+_controller = ThreadpoolController()
 
 
 def effective_n_threads():
@@ -20,26 +27,8 @@ def effective_n_threads():
     return max(1, int(openmp_max_threads()))
 
 
-def _get_controller():
-    global _controller
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller
-
-
-def find_blas():
-    """Scan the loaded libraries for the BLAS that the kernels call, once.
-
-    Called when the package is imported, after numpy, scipy and the kernels
-    are loaded: the scan costs about 6 ms here (the real path of each of the
-    ~230 libraries a scientific Python process has loaded), which the first
-    fit would otherwise pay on top of its own time.
-    """
-    _get_controller()
-
-
 @contextmanager
 def blas_single_threaded():
     """Hold every BLAS library to one thread (OpenMP limits are untouched)."""
-    with _get_controller().limit(limits=1, user_api="blas"):
+    with _controller.limit(limits=1, user_api="blas"):
         yield
