@@ -34,33 +34,45 @@ cdef inline void bounded_lloyd_chunk(
     floating* scores,               # scratch (CHUNK_SIZE, n_clusters)
     floating* rows,                 # scratch (CHUNK_SIZE, n_features)
     Py_ssize_t* pending,            # scratch (CHUNK_SIZE,)
+    double* bounds,                 # scratch (CHUNK_SIZE,)
 ) noexcept nogil:
     """Labels and bounds of the chunk's samples, and their cluster sums."""
-    cdef Py_ssize_t n_pending, i, s, label, runner_up
+    cdef Py_ssize_t n_left, n_pending, i, s, label, runner_up
     cdef double u, bound, dist
     cdef floating next_best
 
-    # 1. Which samples may have a new nearest center?
-    n_pending = 0
+    # 1. Which samples may have a new nearest center? Sieved in two passes,
+    #    each listing the samples left for the next without a branch: whether
+    #    a sample is settled is a coin toss for the branch predictor.
+    n_left = 0
     for i in range(n_rows):
         s = chunk + i
         label = labels[s]
         if label < 0:
-            pending[n_pending] = s
-            n_pending = n_pending + 1
-            continue
-        u = upper[s] + shift[label]
-        bound = second[s] - max_drift
-        if nearest_half_dist[label] > bound:
-            bound = nearest_half_dist[label]
-        if u > bound:
-            # Make the upper bound exact and test again.
+            # The first pass: every sample.
+            u = INFINITY
+            bound = -INFINITY
+        else:
+            u = upper[s] + shift[label]
+            upper[s] = <floating> u
+            bound = second[s] - max_drift
+            if nearest_half_dist[label] > bound:
+                bound = nearest_half_dist[label]
+        pending[n_left] = s
+        bounds[n_left] = bound
+        n_left = n_left + (u > bound)
+    # Make the upper bounds of those exact and test again.
+    n_pending = 0
+    for i in range(n_left):
+        s = pending[i]
+        label = labels[s]
+        u = INFINITY
+        if label >= 0:
             u = sqrt(sq_euclidean(X + s * n_features, centers + label * n_features,
                                   n_features))
-            if u > bound:
-                pending[n_pending] = s
-                n_pending = n_pending + 1
-        upper[s] = <floating> u
+            upper[s] = <floating> u
+        pending[n_pending] = s
+        n_pending = n_pending + (u > bounds[i])
 
     # 2. Distances of those samples to every center, one GEMM; both bounds
     #    become exact.

@@ -82,6 +82,7 @@ def lloyd_iter(
     cdef floating* scores
     cdef floating* rows
     cdef Py_ssize_t* pending
+    cdef double* bounds
     cdef double* part
     cdef Py_ssize_t g, c, chunk
     cdef long n_changed
@@ -93,6 +94,7 @@ def lloyd_iter(
         scores = <floating*> malloc(CHUNK_SIZE * n_clusters * sizeof(floating))
         rows = <floating*> malloc(CHUNK_SIZE * n_features * sizeof(floating))
         pending = <Py_ssize_t*> malloc(CHUNK_SIZE * sizeof(Py_ssize_t))
+        bounds = <double*> malloc(CHUNK_SIZE * sizeof(double))
         for g in prange(plan.n_groups, schedule='dynamic'):
             part = partials + g * stride
             for c in range(group_first_chunk(plan, g), group_end_chunk(plan, g)):
@@ -102,10 +104,11 @@ def lloyd_iter(
                     min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk), &centers[0, 0],
                     &center_sq_norms[0], &nearest_half_dist[0], &shift[0], max_drift,
                     &upper[0], &second[0], &labels[0], n_clusters, n_features,
-                    part, stride, scores, rows, pending)
+                    part, stride, scores, rows, pending, bounds)
         free(scores)
         free(rows)
         free(pending)
+        free(bounds)
 
     n_changed = finish_cluster_sums(partials, plan, n_clusters, n_features,
                                     &sums[0, 0], &weight_in_clusters[0], n_threads)
