@@ -358,6 +358,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         self.copy_x = copy_x
         self.algorithm = algorithm
 
+    # Runs that n_init="auto" makes for a random or callable init.
+    _auto_n_init = 10
+
     def _resolve_n_init(self):
         """Number of runs: n_init, with 'auto' and an explicit init resolved."""
         init_is_array = is_array_like(self.init)
@@ -366,7 +369,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         elif init_is_array or (isinstance(self.init, str) and self.init == "k-means++"):
             n_init = 1
         else:
-            n_init = 10
+            n_init = self._auto_n_init
         if init_is_array and n_init != 1:
             warnings.warn(
                 "Explicit initial center position passed: performing only one "
