@@ -15,13 +15,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-from ._kernels import _assign, _lloyd
+from ._kernels import _minibatch
 from ._kmeans import KMeans
-from ._kmeans_loops import _assign_labels, _sq_norms, _weight_cdf
+from ._kmeans_loops import _assign_labels, _weight_cdf
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
     FLOAT_DTYPES,
@@ -202,15 +202,14 @@ class MiniBatchKMeans(KMeans):
         """Label the batch, move the centers that received samples to their
         running means; returns the batch inertia (before the move)."""
         n_batch, n_features = X_batch.shape
-        labels = np.full(n_batch, -1, dtype=np.int32)
-        sums = np.zeros((self.n_clusters, n_features))
-        weights = np.zeros(self.n_clusters)
-        upper = np.empty(n_batch, dtype=X_batch.dtype)
-        second = np.empty(n_batch, dtype=X_batch.dtype)
-        zeros = np.zeros(self.n_clusters)
-        _lloyd.lloyd_iter(X_batch, w_batch, centers, _sq_norms(centers), zeros, zeros,
-                          0.0, upper, second, sums, weights, labels, n_threads)
-        inertia = _assign.labelled_inertia(X_batch, w_batch, centers, labels, n_threads)
+        labels = np.empty(n_batch, dtype=np.int32)
+        sums = np.empty((self.n_clusters, n_features))
+        weights = np.empty(self.n_clusters)
+        inertia, n_nonfinite = _assign_labels(X_batch, w_batch, centers, labels,
+                                              n_threads)
+        if n_nonfinite:
+            assert_all_finite(X_batch, input_name="X", estimator_name="MiniBatchKMeans")
+        _minibatch.cluster_sums(X_batch, w_batch, labels, sums, weights, n_threads)
 
         received = weights > 0
         counts = self._counts
@@ -345,13 +344,17 @@ class MiniBatchKMeans(KMeans):
             self._no_improvement = self._n_since_last_reassign = 0
             n_steps = (self.max_iter * n_samples) // batch_size
             cdf = _weight_cdf(sample_weight)
+            guide = np.empty(n_samples, dtype=np.intp)
+            _minibatch.guide_table(cdf, guide)
+            batch = np.empty(batch_size, dtype=np.intp)
+            X_batch = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
             unit_weights = np.ones(batch_size, dtype=X.dtype)
             step = 0
             for step in range(n_steps):
-                batch = cdf.searchsorted(random_state.random_sample(batch_size),
-                                         side="right")
+                _minibatch.draw_rows(X, cdf, guide, random_state.random_sample(batch_size),
+                                     batch, X_batch, n_threads)
                 before = centers.copy() if self._tol > 0 else None
-                inertia = self._step(X[batch], unit_weights, centers, random_state,
+                inertia = self._step(X_batch, unit_weights, centers, random_state,
                                      self._reassign_now(batch_size), n_threads)
                 move = float(np.sum((centers - before) ** 2)) if before is not None else 0
                 if self._converged(step, n_steps, n_samples, batch_size, move, inertia):
