@@ -40,13 +40,18 @@ class Sizes:
     # silhouette_score: samples x features, and the generator's clusters.
     silhouette_shape: tuple = (30_000, 16)
     silhouette_clusters: int = 10
+    # MiniBatchKMeans: samples x features (as many blobs as clusters), passes.
+    minibatch_shape: tuple = (1_000_000, 32)
+    minibatch_clusters: int = 64
+    minibatch_max_iter: int = 20
 
 
 FULL = Sizes(n_samples=500_000, n_features=32, n_clusters=64, max_iter=50)
 # Seconds for the whole suite: used by tests/test_benchmarks.py.
 QUICK = Sizes(n_samples=20_000, n_features=32, n_clusters=16, max_iter=10,
               sparse_shape=(5_000, 2_000), text_shape=(5_000, 5_000),
-              predict_shape=(20_000, 16), silhouette_shape=(3_000, 16))
+              predict_shape=(20_000, 16), silhouette_shape=(3_000, 16),
+              minibatch_shape=(50_000, 32), minibatch_max_iter=3)
 
 # cluster_std of make_blobs per data-set kind. "overlap" blobs are so wide
 # that Lloyd never reaches strict convergence: every fit runs max_iter
@@ -151,6 +156,9 @@ DATA = {
         n_samples=sizes.predict_shape[0], n_features=sizes.predict_shape[1],
         centers=sizes.predict_clusters, random_state=0)[0],
     "silhouette_blobs": lambda sizes: silhouette_blobs(sizes)[0],
+    "minibatch_blobs": lambda sizes: make_blobs(
+        n_samples=sizes.minibatch_shape[0], n_features=sizes.minibatch_shape[1],
+        centers=sizes.minibatch_clusters, random_state=0)[0],
     "fortran": lambda sizes: make_blobs(
         n_samples=sizes.n_samples, n_features=sizes.n_features,
         centers=sizes.n_clusters, cluster_std=CLUSTER_STD["overlap"],
@@ -351,6 +359,24 @@ def _silhouette_workload(dtype, sizes):
     )
 
 
+def _minibatch_workload(dtype, sizes):
+    """MiniBatchKMeans on blobs, every step run (no early stop); the quality
+    figure is the inertia of the whole data (compute_labels)."""
+    params = dict(n_clusters=sizes.minibatch_clusters, batch_size=4096,
+                  max_iter=sizes.minibatch_max_iter, n_init=1, random_state=0,
+                  max_no_improvement=None, tol=0)
+
+    def fit(cls):
+        return lambda X: cls(**params).fit(X)
+
+    return Workload(
+        name="minibatch", dtype=dtype, kind="minibatch_blobs",
+        ours=fit(turbocluster.MiniBatchKMeans),
+        reference=fit(sklearn.cluster.MiniBatchKMeans),
+        inertia=lambda est, X: est.inertia_, n_iter=lambda est: est.n_steps_,
+    )
+
+
 def build_workloads(sizes=FULL):
     """All workloads, ordered so that each data set is built once per dtype."""
     workloads = []
@@ -384,6 +410,7 @@ def build_workloads(sizes=FULL):
             _method_workload("kmeans_transform", "predict_blobs", dtype, "transform",
                              sizes.predict_clusters),
             _silhouette_workload(dtype, sizes),
+            _minibatch_workload(dtype, sizes),
         ]
     return workloads
 

@@ -15,13 +15,22 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-from ._kernels import _minibatch
+from ._kernels import _csr, _minibatch
 from ._kmeans import KMeans
 from ._kmeans_loops import _assign_labels, _weight_cdf
+from ._kmeans_sparse import (
+    _feature_blocks,
+    _kernel_csr,
+    _parts,
+    _sq_norms64,
+    _transposed,
+    csr_labels_inertia,
+)
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
     FLOAT_DTYPES,
@@ -181,8 +190,9 @@ class MiniBatchKMeans(KMeans):
         return batch_size, min(init_size, n_samples)
 
     def _validated(self, X, reset):
-        return validate_data(self, X, accept_sparse=False, dtype=list(FLOAT_DTYPES),
-                             order="C", reset=reset)
+        X = validate_data(self, X, accept_sparse="csr", dtype=list(FLOAT_DTYPES),
+                          order="C", reset=reset, accept_large_sparse=False)
+        return _kernel_csr(X) if sp.issparse(X) else X
 
     def _first_centers(self, X, init, random_state, sample_weight, init_size,
                        n_threads):
@@ -195,6 +205,14 @@ class MiniBatchKMeans(KMeans):
                                            n_threads, None)
         return centers
 
+    @staticmethod
+    def _valid_inertia(X, sample_weight, centers, n_threads):
+        """Inertia of the validation samples for candidate centers."""
+        if sp.issparse(X):
+            return csr_labels_inertia(X, sample_weight, centers, n_threads)[1]
+        labels = np.empty(X.shape[0], dtype=np.int32)
+        return _assign_labels(X, sample_weight, centers, labels, n_threads)[0]
+
     # ------------------------------------------------------------------
     # One step
 
@@ -205,11 +223,23 @@ class MiniBatchKMeans(KMeans):
         labels = np.empty(n_batch, dtype=np.int32)
         sums = np.empty((self.n_clusters, n_features))
         weights = np.empty(self.n_clusters)
-        inertia, n_nonfinite = _assign_labels(X_batch, w_batch, centers, labels,
-                                              n_threads)
-        if n_nonfinite:
-            assert_all_finite(X_batch, input_name="X", estimator_name="MiniBatchKMeans")
-        _minibatch.cluster_sums(X_batch, w_batch, labels, sums, weights, n_threads)
+        if sp.issparse(X_batch):
+            # The CSR Lloyd pass: labels, then sums by blocks of features.
+            labels[:] = -1
+            data, indices, indptr = _parts(X_batch)
+            centers_t, norms = _transposed(centers), _sq_norms64(centers)
+            _csr.lloyd_iter(data, indices, indptr, w_batch, centers_t, norms,
+                            *_feature_blocks(X_batch, n_threads), labels, sums, weights,
+                            n_threads)
+            inertia = _csr.labelled_inertia(data, indices, indptr, w_batch, centers_t,
+                                            norms, labels, n_threads)
+        else:
+            inertia, n_nonfinite = _assign_labels(X_batch, w_batch, centers, labels,
+                                                  n_threads)
+            if n_nonfinite:
+                assert_all_finite(X_batch, input_name="X",
+                                  estimator_name="MiniBatchKMeans")
+            _minibatch.cluster_sums(X_batch, w_batch, labels, sums, weights, n_threads)
 
         received = weights > 0
         counts = self._counts
@@ -235,7 +265,8 @@ class MiniBatchKMeans(KMeans):
                                          size=n_reassigns)
             if self.verbose:
                 print(f"[MiniBatchKMeans] Reassigning {n_reassigns} cluster centers.")
-            centers[low] = X_batch[chosen]
+            rows = X_batch[chosen]
+            centers[low] = rows.toarray() if sp.issparse(rows) else rows
         # Not reset to 0, which would call for reassigning them again at once.
         counts[low] = np.min(counts[~low])
 
@@ -290,8 +321,9 @@ class MiniBatchKMeans(KMeans):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples, float32 or float64 (other types become float64).
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples, float32 or float64 (other types become float64);
+            sparse CSR input is never densified.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -331,9 +363,7 @@ class MiniBatchKMeans(KMeans):
                     print(f"Init {run + 1}/{n_init} with method {init}")
                 candidate = self._first_centers(X, init, random_state, sample_weight,
                                                 init_size, n_threads)
-                labels = np.empty(init_size, dtype=np.int32)
-                inertia, _ = _assign_labels(X_valid, w_valid, candidate, labels,
-                                            n_threads)
+                inertia = self._valid_inertia(X_valid, w_valid, candidate, n_threads)
                 if self.verbose:
                     print(f"Inertia for init {run + 1}/{n_init}: {inertia}")
                 if best_inertia is None or inertia < best_inertia:
@@ -347,12 +377,18 @@ class MiniBatchKMeans(KMeans):
             guide = np.empty(n_samples, dtype=np.intp)
             _minibatch.guide_table(cdf, guide)
             batch = np.empty(batch_size, dtype=np.intp)
-            X_batch = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+            X_batch = (None if sp.issparse(X)
+                       else np.empty((batch_size, X.shape[1]), dtype=X.dtype))
             unit_weights = np.ones(batch_size, dtype=X.dtype)
             step = 0
             for step in range(n_steps):
-                _minibatch.draw_rows(X, cdf, guide, random_state.random_sample(batch_size),
-                                     batch, X_batch, n_threads)
+                uniforms = random_state.random_sample(batch_size)
+                if sp.issparse(X):
+                    _minibatch.draw(cdf, guide, uniforms, batch, n_threads)
+                    X_batch = X[batch]
+                else:
+                    _minibatch.draw_rows(X, cdf, guide, uniforms, batch, X_batch,
+                                         n_threads)
                 before = centers.copy() if self._tol > 0 else None
                 inertia = self._step(X_batch, unit_weights, centers, random_state,
                                      self._reassign_now(batch_size), n_threads)
@@ -424,7 +460,3 @@ class MiniBatchKMeans(KMeans):
     def counts_(self):
         return self._counts
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        return tags

@@ -4,7 +4,7 @@ import pytest
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from turbocluster import KMeans
+from turbocluster import KMeans, MiniBatchKMeans
 
 # What scikit-learn 1.9.1 itself expects sklearn.cluster.KMeans to fail
 # (PER_ESTIMATOR_XFAIL_CHECKS[KMeans] in
@@ -33,6 +33,8 @@ def _expected_failed_checks(estimator):
         KMeans(),
         KMeans(algorithm="elkan"),
         KMeans(init="random", n_init=2, algorithm="elkan"),
+        MiniBatchKMeans(),
+        MiniBatchKMeans(init="random", batch_size=16),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
