@@ -454,7 +454,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             raise ValueError(
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
             )
-        n_init = self._resolve_n_init()
+        # Also kept as scikit-learn keeps it (its tests and some user code read it).
+        n_init = self._n_init = self._resolve_n_init()
         algorithm = self._resolve_algorithm()
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)

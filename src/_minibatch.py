@@ -342,8 +342,11 @@ class MiniBatchKMeans(KMeans):
         if n_samples < self.n_clusters:
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        # Also kept as scikit-learn keeps them (its tests and some user code
+        # read them).
         batch_size, init_size = self._resolve_sizes(n_samples)
-        n_init = self._resolve_n_init()
+        self._batch_size, self._init_size = batch_size, init_size
+        n_init = self._n_init = self._resolve_n_init()
         self._tol = variance_tolerance(X, self.tol)
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
