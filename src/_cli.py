@@ -35,6 +35,7 @@ from ._cli_output import (
 )
 from ._cli_read import ReadOptions, read_data
 from ._kmeans import KMeans
+from ._minibatch import MiniBatchKMeans
 from ._threads import effective_n_threads
 
 EXIT_OK = 0
@@ -44,9 +45,13 @@ EXIT_INTERRUPTED = 130
 _SPREAD_RATIO = 10.0  # warn when feature spreads differ by more than this factor
 _SPREAD_SAMPLE = 10_000  # rows that _warn_spreads looks at
 _SEED_MAX = 2**32 - 1  # numpy's legacy RandomState takes seeds in [0, 2**32)
-# --algorithm: the estimator, and for KMeans its algorithm. Later families
-# (minibatch, gmm, dbscan, agglomerative) add their names here.
-_ALGORITHMS = {"kmeans": "lloyd", "lloyd": "lloyd", "elkan": "elkan"}
+# --algorithm: the estimator, and for KMeans its algorithm (None: the
+# estimator has none). Later families (gmm, dbscan, agglomerative) add their
+# names here.
+_ALGORITHMS = {"kmeans": "lloyd", "lloyd": "lloyd", "elkan": "elkan", "minibatch": None}
+# --max-iter's default: each estimator's own (MiniBatchKMeans counts passes
+# over the data).
+_DEFAULT_MAX_ITER, _DEFAULT_MINIBATCH_PASSES = 300, 100
 _DELIMITERS = {
     "comma": ",", ",": ",", "semicolon": ";", ";": ";", "tab": "\t", "\\t": "\t",
     "\t": "\t", "whitespace": "whitespace", "space": "whitespace",
@@ -164,8 +169,9 @@ def build_parser():
     model = parser.add_argument_group("the model")
     model.add_argument(
         "--algorithm", choices=tuple(_ALGORITHMS), default="kmeans",
-        help="kmeans (KMeans with Lloyd's algorithm), lloyd, or elkan "
-             "(KMeans with algorithm='elkan') (default: %(default)s)",
+        help="kmeans (KMeans with Lloyd's algorithm), lloyd, elkan "
+             "(KMeans with algorithm='elkan'), or minibatch (MiniBatchKMeans) "
+             "(default: %(default)s)",
     )
     model.add_argument(
         "--n-clusters", type=_positive_int, metavar="K",
@@ -176,8 +182,9 @@ def build_parser():
         help="number of initialisations, or 'auto' (default: %(default)s)",
     )
     model.add_argument(
-        "--max-iter", type=_positive_int, default=300, metavar="N",
-        help="maximum number of iterations of one run (default: %(default)s)",
+        "--max-iter", type=_positive_int, default=None, metavar="N",
+        help="maximum number of iterations of one run, for minibatch passes over "
+             "the data (default: 300, minibatch 100)",
     )
     model.add_argument(
         "--random-state", type=_seed, default=0, metavar="SEED",
@@ -288,14 +295,23 @@ def _read_options(args):
 # Clustering a file
 
 
-def _kmeans_params(args, n_clusters):
-    return dict(
-        n_clusters=n_clusters,
-        algorithm=_ALGORITHMS[args.algorithm],
+def _estimator_class(args):
+    return MiniBatchKMeans if _ALGORITHMS[args.algorithm] is None else KMeans
+
+
+def _model_params(args, n_clusters):
+    """The estimator's keyword arguments from the command line."""
+    minibatch = _ALGORITHMS[args.algorithm] is None
+    params = dict(n_clusters=n_clusters)
+    if not minibatch:
+        params["algorithm"] = _ALGORITHMS[args.algorithm]
+    default_max_iter = _DEFAULT_MINIBATCH_PASSES if minibatch else _DEFAULT_MAX_ITER
+    params.update(
         n_init=args.n_init,
-        max_iter=args.max_iter,
+        max_iter=default_max_iter if args.max_iter is None else args.max_iter,
         random_state=args.random_state,
     )
+    return params
 
 
 def _same_file(a, b):
@@ -400,10 +416,11 @@ def _run_file(args, stdout, stderr):
         from sklearn.preprocessing import StandardScaler
 
         X = StandardScaler(copy=False).fit_transform(X)  # X is our own array
-    params = _kmeans_params(args, args.n_clusters)
-    model = KMeans(**params, verbose=int(args.verbose))
+    params = _model_params(args, args.n_clusters)
+    estimator = _estimator_class(args)
+    model = estimator(**params, verbose=int(args.verbose))
     progress(
-        f"fitting KMeans({format_params(params)}) to {n_samples} samples x "
+        f"fitting {estimator.__name__}({format_params(params)}) to {n_samples} samples x "
         f"{plural(n_features, 'feature')}, {X.dtype}"
         f"{', standardized' if args.standardize else ''}, on "
         f"{plural(effective_n_threads(), 'thread')} ...", stderr,
@@ -429,7 +446,7 @@ def _run_file(args, stdout, stderr):
     if args.plot is not None:
         progress(f"plotting to {args.plot} ...", stderr)
         start = time.perf_counter()
-        title = (f"KMeans, {args.n_clusters} clusters: "
+        title = (f"{estimator.__name__}, {args.n_clusters} clusters: "
                  f"{os.path.basename(name)}{', standardized' if args.standardize else ''}")
         save_plot(args.plot, X, model.labels_, model.cluster_centers_, title)
         progress(f"plotted in {format_seconds(time.perf_counter() - start)}", stderr)
@@ -438,7 +455,7 @@ def _run_file(args, stdout, stderr):
     summary = [
         field("data", f"{n_samples} samples x {plural(n_features, 'feature')}, {X.dtype}"),
         wrapped("columns", _describe_columns(data)),
-        wrapped("model", f"turbocluster.KMeans({format_params(params)})"),
+        wrapped("model", f"turbocluster.{estimator.__name__}({format_params(params)})"),
         field("iterations", str(model.n_iter_)),
         field("inertia", format_inertia(model.inertia_)),
         wrapped("cluster sizes", sizes),
@@ -476,8 +493,8 @@ def _warn_spreads(data, stderr):
 def _run_demo(args, stdout, stderr):
     from ._cli_demo import run_demo
 
-    params = _kmeans_params(args, args.n_clusters)
-    run_demo(params, args.dtype, stdout, stderr)
+    params = _model_params(args, args.n_clusters)
+    run_demo(params, args.dtype, stdout, stderr, _estimator_class(args).__name__)
 
 
 ###############################################################################

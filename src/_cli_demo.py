@@ -1,7 +1,8 @@
 """The demonstration: ``python -m turbocluster`` without a PATH.
 
-Two sections, turbocluster's ``KMeans`` and scikit-learn's side by side with
-the same parameters:
+Two sections, turbocluster's ``KMeans`` (or ``MiniBatchKMeans``, with
+``--algorithm minibatch``) and scikit-learn's side by side with the same
+parameters:
 
 * the digits data set, for the quality of the clusters (iterations, inertia,
   silhouette, agreement with the digit classes and between the two labelings);
@@ -34,6 +35,7 @@ from ._cli_common import (
     wrapped,
 )
 from ._kmeans import KMeans
+from ._minibatch import MiniBatchKMeans
 from ._threads import effective_n_threads
 
 _DIGITS_N_CLUSTERS = 10
@@ -70,26 +72,34 @@ _GENERATED_WARM_UP_ITER = 2
 # the other library to go to sleep, short beside fits of 0.3 to 1.5 s
 # (benchmarks/run.py pauses 0.25 s before fits of several seconds).
 _GENERATED_SETTLE_S = 0.1
+# MiniBatchKMeans on the generated data: batches of 4,096, every step run
+# (no early stop), at most this many passes (244 steps each): scikit-learn's
+# fit then takes about 2 s here, ours about 0.2 s; the warm-up is one pass.
+_GENERATED_MINIBATCH = {"batch_size": 4096, "max_no_improvement": None}
+_GENERATED_MINIBATCH_PASSES = 2
 _DTYPES = ("float64", "float32")
 
 
-def run_demo(params, dtype, stdout, stderr):
-    """Compare turbocluster's KMeans with scikit-learn's; print the comparison.
+def run_demo(params, dtype, stdout, stderr, estimator="KMeans"):
+    """Compare turbocluster's estimator with scikit-learn's; print the comparison.
 
     Parameters
     ----------
     params : dict
-        KMeans keyword arguments from the command line: ``n_clusters`` (int,
-        or None for each section's own), ``algorithm``, ``n_init``,
-        ``max_iter`` and ``random_state``. The generated-data section always
-        runs one initialisation with ``tol=0`` and at most
-        ``_GENERATED_MAX_ITER`` iterations, so that both libraries do the
-        same work.
+        Keyword arguments of the estimator from the command line:
+        ``n_clusters`` (int, or None for each section's own), ``algorithm``
+        (KMeans only), ``n_init``, ``max_iter`` and ``random_state``. The
+        generated-data section always runs one initialisation with ``tol=0``
+        and at most ``_GENERATED_MAX_ITER`` iterations
+        (``_GENERATED_MINIBATCH_PASSES`` passes for MiniBatchKMeans, which
+        runs every step), so that both libraries do the same work.
     dtype : {None, 'float64', 'float32'}
         None: the digits in float64, the generated data in both dtypes.
     stdout, stderr : file
         The comparison goes to stdout; each distinct warning of a library's
         fits once to stderr.
+    estimator : {'KMeans', 'MiniBatchKMeans'}
+        The estimator compared.
 
     Raises
     ------
@@ -99,7 +109,7 @@ def run_demo(params, dtype, stdout, stderr):
     """
     # Imported here: only the demonstration needs them.
     from sklearn import __version__ as sklearn_version
-    from sklearn.cluster import KMeans as SklearnKMeans
+    from sklearn import cluster
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -111,12 +121,13 @@ def run_demo(params, dtype, stdout, stderr):
                 f"of samples ({n_samples}) in {source}"
             )
 
-    estimators = {"turbocluster": KMeans, "scikit-learn": SklearnKMeans}
+    ours = {"KMeans": KMeans, "MiniBatchKMeans": MiniBatchKMeans}[estimator]
+    estimators = {"turbocluster": ours, "scikit-learn": getattr(cluster, estimator)}
     # One set per library for the whole demonstration: a warning that every
     # fit raises is printed once, whatever the number of fits.
     reported = {name: set() for name in estimators}
     print(f"turbocluster {__version__} vs scikit-learn {sklearn_version}: "
-          "KMeans side by side", file=stdout)
+          f"{estimator} side by side", file=stdout)
     print(field("threads", _threads_line()), file=stdout)
     print(file=stdout)
     _digits_section(digits, params, dtype or "float64", estimators, reported,
@@ -194,12 +205,16 @@ def _threads_line():
 # Sections
 
 
+def _name(estimators):
+    return estimators["turbocluster"].__name__
+
+
 def _row(label, cells, width=_COLUMN_WIDTH, label_width=_LABEL_WIDTH):
     return f"{label:<{label_width}}" + "".join(f"{cell:>{width}}" for cell in cells)
 
 
 def _digits_section(digits, params, dtype, estimators, reported, stdout, stderr):
-    """Both KMeans on the digits: the quality of the clusters, side by side."""
+    """Both estimators on the digits: the quality of the clusters, side by side."""
     from sklearn.metrics import adjusted_rand_score, silhouette_score
 
     X = digits.data.astype(dtype)
@@ -219,7 +234,7 @@ def _digits_section(digits, params, dtype, estimators, reported, stdout, stderr)
     fitted = [models[name] for name in estimators]
     ratio = median["scikit-learn"] / median["turbocluster"]
     lines = [
-        "KMeans on the digits data set: the quality of the clusters",
+        f"{_name(estimators)} on the digits data set: the quality of the clusters",
         "",
         wrapped("data", f"load_digits(), {n_samples} samples x {n_features} "
                         f"features, {X.dtype}"),
@@ -267,24 +282,28 @@ def _generated_row(label, cells):
 
 
 def _generated_section(params, dtypes, estimators, reported, stdout, stderr):
-    """Both KMeans on generated data, the same iterations each: the speed."""
+    """Both estimators on generated data, the same iterations each: the speed."""
     from sklearn.datasets import make_blobs
 
+    minibatch = "algorithm" not in params
     params = {
         "n_clusters": params["n_clusters"] or _GENERATED_CENTERS,
-        "algorithm": params["algorithm"],
+        **({} if minibatch else {"algorithm": params["algorithm"]}),
         "n_init": 1,
-        "max_iter": min(params["max_iter"], _GENERATED_MAX_ITER),
+        "max_iter": min(params["max_iter"], _GENERATED_MINIBATCH_PASSES if minibatch
+                        else _GENERATED_MAX_ITER),
         "tol": 0,
         "random_state": params["random_state"],
+        **(_GENERATED_MINIBATCH if minibatch else {}),
     }
     blobs = {"n_samples": _GENERATED_SAMPLES, "n_features": _GENERATED_FEATURES,
              "centers": _GENERATED_CENTERS, "cluster_std": _GENERATED_CLUSTER_STD,
              "random_state": _GENERATED_SEED}
-    warm_up = dict(params, max_iter=min(params["max_iter"], _GENERATED_WARM_UP_ITER))
+    warm_up = dict(params, max_iter=1 if minibatch
+                   else min(params["max_iter"], _GENERATED_WARM_UP_ITER))
     # Printed before the timings, which take a while: the reader sees what runs.
     header = [
-        "KMeans on generated data: the speed on equal work",
+        f"{_name(estimators)} on generated data: the speed on equal work",
         "",
         wrapped("data", f"make_blobs({format_params(blobs)}), "
                         f"{' and '.join(dtypes)}"),

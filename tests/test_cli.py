@@ -99,10 +99,15 @@ def test_no_path_runs_the_demonstration_with_the_options(capsys, monkeypatch):
     calls = []
     monkeypatch.setattr(demo, "run_demo", lambda *a: calls.append(a))
     _run(capsys, ["--n-clusters", "7", "--algorithm", "elkan", "--dtype", "float32"])
-    (params, dtype, _, _), = calls
+    (params, dtype, _, _, estimator), = calls
     assert params == dict(n_clusters=7, algorithm="elkan", n_init="auto",
                           max_iter=300, random_state=0)
-    assert dtype == "float32"
+    assert dtype == "float32" and estimator == "KMeans"
+    calls.clear()
+    _run(capsys, ["--algorithm", "minibatch"])
+    (params, _, _, _, estimator), = calls
+    assert params == dict(n_clusters=None, n_init="auto", max_iter=100, random_state=0)
+    assert estimator == "MiniBatchKMeans"
 
 
 ###############################################################################
@@ -155,6 +160,21 @@ def test_npy_keeps_float32(tmp_path, capsys, blobs):
     out, err = _run(capsys, [str(path), "--n-clusters", "3", "--algorithm", "elkan"])
     _check_labels(_labels_from(out), X, y, dtype=np.float32, algorithm="elkan")
     assert "float32" in err and "algorithm='elkan'" in err
+
+
+def test_minibatch_clusters_a_file(tmp_path, capsys, blobs):
+    # --algorithm minibatch: MiniBatchKMeans, with its own default max_iter.
+    from turbocluster import MiniBatchKMeans
+
+    X, y = blobs
+    path = tmp_path / "data.npy"
+    np.save(path, X)
+    out, err = _run(capsys, [str(path), "--n-clusters", "3", "--algorithm", "minibatch"])
+    labels = _labels_from(out)
+    expected = MiniBatchKMeans(n_clusters=3, max_iter=100, random_state=0).fit(X).labels_
+    np.testing.assert_array_equal(labels, expected)
+    assert adjusted_rand_score(y, labels) == pytest.approx(1.0)
+    assert "MiniBatchKMeans(n_clusters=3, n_init='auto', max_iter=100" in err
 
 
 def test_dtype_float32(tmp_path, capsys, blobs):

@@ -166,3 +166,21 @@ def test_too_many_clusters(generated_samples, n_clusters, n_samples, source,
         demo.run_demo({**PARAMS, "n_clusters": n_clusters}, None, stdout, stderr)
     # Refused before any work: nothing printed.
     assert stdout.getvalue() == "" and stderr.getvalue() == ""
+
+
+def test_minibatch_demo_compares_minibatchkmeans():
+    # --algorithm minibatch: both MiniBatchKMeans, every step run, the same
+    # number of passes; the same draws give the same clustering.
+    stdout, stderr = io.StringIO(), io.StringIO()
+    params = {"n_clusters": None, "n_init": "auto", "max_iter": 100, "random_state": 0}
+    demo.run_demo(params, "float64", stdout, stderr, "MiniBatchKMeans")
+    out = stdout.getvalue()
+    assert "MiniBatchKMeans side by side" in out
+    assert "MiniBatchKMeans on the digits data set" in out
+    assert "MiniBatchKMeans on generated data" in out
+    assert "batch_size=4096, max_no_improvement=None" in out
+    rows = _generated_rows(out)
+    ours, ref = rows["float64", "turbocluster"], rows["float64", "scikit-learn"]
+    assert ours[0] == ref[0] == demo._GENERATED_MINIBATCH_PASSES
+    assert ours[1] == ref[1]  # the same inertia, as printed
+    assert "Traceback" not in stderr.getvalue()
