@@ -309,8 +309,9 @@ def _generated_section(params, dtypes, estimators, reported, stdout, stderr):
                         f"{' and '.join(dtypes)}"),
         wrapped("parameters", format_params(params)),
         wrapped("timed", f"fit time: median of {_GENERATED_REPEATS} fits, after "
-                         f"an untimed warm-up fit ({warm_up['max_iter']} "
-                         "iterations) of each library; the two libraries "
+                         "an untimed warm-up fit "
+                         f"({plural(warm_up['max_iter'], 'iteration')}) of each "
+                         "library; the two libraries "
                          f"alternating, each fit after a {_GENERATED_SETTLE_S} s "
                          "pause; speed: scikit-learn's fit time over "
                          "turbocluster's"),
