@@ -391,6 +391,20 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             return "lloyd"
         return self.algorithm
 
+    def _check_n_samples(self, X):
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
+            )
+
+    def _checked_init(self, X):
+        """self.init; an array is checked against X and copied in X's dtype."""
+        init = self.init
+        if is_array_like(init):
+            init = check_array(init, dtype=X.dtype, copy=True, order="C")
+            self._check_init_centers(init, X)
+        return init
+
     def _check_init_centers(self, centers, X):
         if centers.shape[0] != self.n_clusters:
             raise ValueError(
@@ -450,21 +464,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         # Any memory layout: fit makes one C-ordered copy (see below).
         X = validate_data(self, X, accept_sparse="csr", dtype=list(FLOAT_DTYPES),
                           accept_large_sparse=False)
-        if X.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
-            )
+        self._check_n_samples(X)
         # Also kept as scikit-learn keeps it (its tests and some user code read it).
         n_init = self._n_init = self._resolve_n_init()
         algorithm = self._resolve_algorithm()
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         n_threads = effective_n_threads()
-
-        init = self.init
-        if is_array_like(init):
-            init = check_array(init, dtype=X.dtype, copy=True, order="C")
-            self._check_init_centers(init, X)
+        init = self._checked_init(X)
 
         # Distances by matrix products lose accuracy far from the origin:
         # work on centered samples (a copy) unless copy_x=False forbids it.

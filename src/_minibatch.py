@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import assert_all_finite, check_array, check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
@@ -35,7 +35,6 @@ from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
     FLOAT_DTYPES,
     check_sample_weight,
-    is_array_like,
     variance_tolerance,
 )
 
@@ -339,9 +338,7 @@ class MiniBatchKMeans(KMeans):
         self._validate_params()
         X = self._validated(X, reset=True)
         n_samples = X.shape[0]
-        if n_samples < self.n_clusters:
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        self._check_n_samples(X)
         # Also kept as scikit-learn keeps them (its tests and some user code
         # read them).
         batch_size, init_size = self._resolve_sizes(n_samples)
@@ -351,10 +348,7 @@ class MiniBatchKMeans(KMeans):
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
         n_threads = effective_n_threads()
-        init = self.init
-        if is_array_like(init):
-            init = check_array(init, dtype=X.dtype, copy=True, order="C")
-            self._check_init_centers(init, X)
+        init = self._checked_init(X)
 
         with blas_single_threaded():
             # The best of n_init initialisations on the same validation samples.
@@ -439,16 +433,11 @@ class MiniBatchKMeans(KMeans):
         n_threads = effective_n_threads()
         with blas_single_threaded():
             if not has_centers:
-                if X.shape[0] < self.n_clusters:
-                    raise ValueError(f"n_samples={X.shape[0]} should be >= "
-                                     f"n_clusters={self.n_clusters}.")
+                self._check_n_samples(X)
                 _, init_size = self._resolve_sizes(X.shape[0])
-                init = self.init
-                if is_array_like(init):
-                    init = check_array(init, dtype=X.dtype, copy=True, order="C")
-                    self._check_init_centers(init, X)
                 self.cluster_centers_ = self._first_centers(
-                    X, init, self._random_state, sample_weight, init_size, n_threads)
+                    X, self._checked_init(X), self._random_state, sample_weight,
+                    init_size, n_threads)
                 self._counts = np.zeros(self.n_clusters, dtype=X.dtype)
                 self._n_since_last_reassign = 0
             self._step(X, sample_weight, self.cluster_centers_, self._random_state,

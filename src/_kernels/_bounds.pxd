@@ -14,6 +14,43 @@ from _distances cimport (
 from _sums cimport add_to_cluster, count_changed
 
 
+cdef inline Py_ssize_t sieve_by_bounds(
+    Py_ssize_t chunk,               # first sample of the chunk
+    Py_ssize_t n_rows,              # samples in the chunk
+    const int* labels,              # IN (n_samples,) -1: no bound yet
+    floating* upper,                # INOUT (n_samples,) moved by its center's shift
+    const floating* second,         # IN (n_samples,) offset by max_drift
+    const double* shift,            # IN (n_clusters,) last move of each center
+    double max_drift,               # IN sum over updates of the largest move
+    const double* nearest_half_dist,  # IN (n_clusters,)
+    Py_ssize_t* pending,            # OUT (CHUNK_SIZE,) the samples left, in order
+    double* bounds,                 # OUT (CHUNK_SIZE,) their lower bounds
+) noexcept nogil:
+    """The first pass of a chunk's bound test: returns how many samples the
+    bounds do not settle (upper > max(second - max_drift, half the distance
+    from the own center to its nearest other)), listed without a branch:
+    whether a sample is settled is a coin toss for the branch predictor."""
+    cdef Py_ssize_t n_left = 0, i, s, label
+    cdef double u, bound
+    for i in range(n_rows):
+        s = chunk + i
+        label = labels[s]
+        if label < 0:
+            # The first pass: every sample.
+            u = INFINITY
+            bound = -INFINITY
+        else:
+            u = upper[s] + shift[label]
+            upper[s] = <floating> u
+            bound = second[s] - max_drift
+            if nearest_half_dist[label] > bound:
+                bound = nearest_half_dist[label]
+        pending[n_left] = s
+        bounds[n_left] = bound
+        n_left = n_left + (u > bound)
+    return n_left
+
+
 cdef inline void bounded_lloyd_chunk(
     const floating* X,              # IN (n_samples, n_features), row-major
     const floating* sample_weight,  # IN (n_samples,)
@@ -42,25 +79,9 @@ cdef inline void bounded_lloyd_chunk(
     cdef floating next_best
 
     # 1. Which samples may have a new nearest center? Sieved in two passes,
-    #    each listing the samples left for the next without a branch: whether
-    #    a sample is settled is a coin toss for the branch predictor.
-    n_left = 0
-    for i in range(n_rows):
-        s = chunk + i
-        label = labels[s]
-        if label < 0:
-            # The first pass: every sample.
-            u = INFINITY
-            bound = -INFINITY
-        else:
-            u = upper[s] + shift[label]
-            upper[s] = <floating> u
-            bound = second[s] - max_drift
-            if nearest_half_dist[label] > bound:
-                bound = nearest_half_dist[label]
-        pending[n_left] = s
-        bounds[n_left] = bound
-        n_left = n_left + (u > bound)
+    #    each listing the samples left for the next without a branch.
+    n_left = sieve_by_bounds(chunk, n_rows, labels, upper, second, shift, max_drift,
+                             nearest_half_dist, pending, bounds)
     # Make the upper bounds of those exact and test again.
     n_pending = 0
     for i in range(n_left):

@@ -58,23 +58,27 @@ def draw(
     out : (n_draws,)                            # OUT
     n_threads : int
     """
-    cdef Py_ssize_t n_samples = cdf.shape[0]
-    cdef Py_ssize_t n_buckets = guide.shape[0]
-    cdef Py_ssize_t k, i, b
-    cdef double u
+    cdef Py_ssize_t k
     for k in prange(uniforms.shape[0], nogil=True, schedule='static',
                     num_threads=n_threads):
-        u = uniforms[k]
-        b = <Py_ssize_t> (u * n_buckets)
-        if b >= n_buckets:
-            b = n_buckets - 1
-        i = guide[b]
-        # Rounding can put u just below the bucket's bound: step back first.
-        while i > 0 and cdf[i - 1] > u:
-            i = i - 1
-        while i < n_samples - 1 and cdf[i] <= u:
-            i = i + 1
-        out[k] = i
+        out[k] = _lookup(&cdf[0], cdf.shape[0], &guide[0], guide.shape[0], uniforms[k])
+
+
+cdef inline Py_ssize_t _lookup(const double* cdf, Py_ssize_t n_samples,
+                               const Py_ssize_t* guide, Py_ssize_t n_buckets,
+                               double u) noexcept nogil:
+    """The first i with cdf[i] > u (n_samples - 1 at most), from u's bucket."""
+    cdef Py_ssize_t b = <Py_ssize_t> (u * n_buckets)
+    cdef Py_ssize_t i
+    if b >= n_buckets:
+        b = n_buckets - 1
+    i = guide[b]
+    # Rounding can put u just below the bucket's bound: step back first.
+    while i > 0 and cdf[i - 1] > u:
+        i = i - 1
+    while i < n_samples - 1 and cdf[i] <= u:
+        i = i + 1
+    return i
 
 
 def draw_rows(
@@ -97,22 +101,11 @@ def draw_rows(
     rows : (n_draws, n_features)                # OUT rows[k] = X[indices[k]]
     n_threads : int
     """
-    cdef Py_ssize_t n_samples = cdf.shape[0]
-    cdef Py_ssize_t n_buckets = guide.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t k, i, b, f
-    cdef double u
+    cdef Py_ssize_t k, i, f
     for k in prange(uniforms.shape[0], nogil=True, schedule='static',
                     num_threads=n_threads):
-        u = uniforms[k]
-        b = <Py_ssize_t> (u * n_buckets)
-        if b >= n_buckets:
-            b = n_buckets - 1
-        i = guide[b]
-        while i > 0 and cdf[i - 1] > u:
-            i = i - 1
-        while i < n_samples - 1 and cdf[i] <= u:
-            i = i + 1
+        i = _lookup(&cdf[0], cdf.shape[0], &guide[0], guide.shape[0], uniforms[k])
         indices[k] = i
         for f in range(n_features):
             rows[k, f] = X[i, f]

@@ -40,6 +40,7 @@ from libc.math cimport sqrt, INFINITY
 from libc.stdlib cimport malloc, free
 
 from _reduce cimport CHUNK_SIZE, ChunkPlan, plan_chunks, group_first_chunk, group_end_chunk
+from _bounds cimport sieve_by_bounds
 from _distances cimport (
     CENTER_BLOCK, row_center_scores, score_lower_bound, score_row_nearest_two,
     score_rows, sq_euclidean, sq_euclidean_acc, sq_norm,
@@ -452,19 +453,10 @@ cdef long _bounded_chunk(
     cdef Py_ssize_t i, s, n_pending = 0, n_left = 0
     cdef long n_changed = 0
     cdef int old
-    cdef double u, bound, u_sq
+    cdef double bound, u_sq
     # 1. The bounds, moved with the centers.
-    for i in range(n_rows):
-        s = chunk + i
-        old = labels[s]
-        u = upper[s] + shift[old]
-        upper[s] = <floating> u
-        bound = second[s] - max_drift
-        if half[old] > bound:
-            bound = half[old]
-        pending[n_pending] = s
-        bounds[n_pending] = bound
-        n_pending = n_pending + (u >= bound)
+    n_pending = sieve_by_bounds(chunk, n_rows, labels, upper, second, shift, max_drift,
+                                half, pending, bounds)
     # 2. The exact distance to the own center, compared on squares (no wait
     #    for the square root).
     for i in range(n_pending):
@@ -474,7 +466,7 @@ cdef long _bounded_chunk(
         upper[s] = <floating> sqrt(u_sq)
         bound = bounds[i]
         pending[n_left] = s
-        n_left = n_left + (bound <= 0 or u_sq >= bound * bound)
+        n_left = n_left + (bound < 0 or u_sq > bound * bound)
     # 3. All the scores.
     for i in range(n_left):
         s = pending[i]
