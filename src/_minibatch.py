@@ -423,8 +423,7 @@ class MiniBatchKMeans(KMeans):
             Updated estimator.
         """
         has_centers = hasattr(self, "cluster_centers_")
-        if not has_centers:
-            self._validate_params()
+        self._validate_params()
         X = self._validated(X, reset=not has_centers)
         self._random_state = getattr(self, "_random_state",
                                      check_random_state(self.random_state))
