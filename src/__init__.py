@@ -2,9 +2,11 @@
 
 from ._kmeans import KMeans, kmeans_plusplus
 from ._minibatch import MiniBatchKMeans
+from ._selection import ClusterCountSelection, knee_point, select_n_clusters
 from ._silhouette import silhouette_samples, silhouette_score
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["KMeans", "MiniBatchKMeans", "kmeans_plusplus", "silhouette_samples",
-           "silhouette_score", "__version__"]
+__all__ = ["ClusterCountSelection", "KMeans", "MiniBatchKMeans", "kmeans_plusplus",
+           "knee_point", "select_n_clusters", "silhouette_samples", "silhouette_score",
+           "__version__"]
