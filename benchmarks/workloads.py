@@ -377,6 +377,31 @@ def _minibatch_workload(dtype, sizes):
     )
 
 
+def _choose_k_workload(dtype, sizes):
+    """k = 2..12 on the kmeans_lloyd data, the inertia and the silhouette (on
+    20,000 samples) of each: select_n_clusters against the loop a user writes
+    with scikit-learn. The quality figure is the sum of the inertias."""
+    candidates = range(2, 13)
+    sample_size = min(20_000, sizes.n_samples // 10)
+
+    def ours(X):
+        return turbocluster.select_n_clusters(
+            X, candidates, criteria=("inertia", "silhouette"),
+            silhouette_sample_size=sample_size, random_state=0).inertia
+
+    def reference(X):
+        inertias = []
+        for k in candidates:
+            km = sklearn.cluster.KMeans(n_clusters=k, random_state=0).fit(X)
+            inertias.append(km.inertia_)
+            sklearn.metrics.silhouette_score(X, km.labels_, sample_size=sample_size,
+                                             random_state=0)
+        return np.array(inertias)
+
+    return Workload(name="choose_k", dtype=dtype, kind="blobs", ours=ours,
+                    reference=reference, inertia=lambda result, X: float(np.sum(result)))
+
+
 def build_workloads(sizes=FULL):
     """All workloads, ordered so that each data set is built once per dtype."""
     workloads = []
@@ -411,6 +436,7 @@ def build_workloads(sizes=FULL):
                              sizes.predict_clusters),
             _silhouette_workload(dtype, sizes),
             _minibatch_workload(dtype, sizes),
+            _choose_k_workload(dtype, sizes),
         ]
     return workloads
 

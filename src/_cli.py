@@ -21,8 +21,10 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from . import __version__
 from ._cli_common import (
@@ -110,6 +112,16 @@ def _positive_int(text):
     return _integer(text, low=1, what="a positive integer")
 
 
+def _k_range(text):
+    """'A..B' (A >= 2): the numbers of clusters from A to B."""
+    low, sep, high = text.partition("..")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected A..B (like 2..12), got {text!r}")
+    low = _integer(low, low=2, what="a number of clusters of at least 2")
+    high = _integer(high, low=low, what=f"a number of clusters of at least {low}")
+    return range(low, high + 1)
+
+
 def _non_negative_int(text):
     return _integer(text, low=0, what="a non-negative integer")
 
@@ -176,6 +188,14 @@ def build_parser():
     model.add_argument(
         "--n-clusters", type=_positive_int, metavar="K",
         help="number of clusters; required with PATH",
+    )
+    model.add_argument(
+        "--choose-k", type=_k_range, metavar="A..B",
+        help="instead of --n-clusters: fit each number of clusters from A to B "
+             "and print their scores (inertia, silhouette, Calinski-Harabasz, "
+             "Davies-Bouldin) and the number each recommends; --output writes the "
+             "labels of the silhouette's choice, --plot draws the elbow and the "
+             "silhouette curve",
     )
     model.add_argument(
         "--n-init", type=_n_init, default="auto", metavar="N",
@@ -267,7 +287,7 @@ def build_parser():
 
 _FILE_OPTIONS = ("output", "plot", "columns", "drop", "header", "index_col",
                  "delimiter", "decimal", "skip_rows", "key", "standardize",
-                 "verbose")
+                 "verbose", "choose_k")
 
 
 def _check_arguments(parser, args):
@@ -279,8 +299,10 @@ def _check_arguments(parser, args):
         if given:
             shown = ", ".join("--" + name.replace("_", "-") for name in given)
             parser.error(f"{shown}: need{'s' if len(given) == 1 else ''} a PATH to cluster")
-    elif args.n_clusters is None:
-        parser.error(f"--n-clusters is required to cluster {args.path}")
+    elif args.n_clusters is not None and args.choose_k is not None:
+        parser.error("--n-clusters and --choose-k: give one of them")
+    elif args.n_clusters is None and args.choose_k is None:
+        parser.error(f"--n-clusters (or --choose-k) is required to cluster {args.path}")
 
 
 def _read_options(args):
@@ -403,7 +425,12 @@ def _run_file(args, stdout, stderr):
     )
     for message in data.warnings:
         warn(message, stderr)
-    if args.n_clusters > n_samples:
+    if args.choose_k is not None and args.choose_k[-1] >= n_samples:
+        raise CLIError(
+            f"--choose-k up to {args.choose_k[-1]} needs more than that many samples "
+            f"({n_samples} in {name})"
+        )
+    if args.n_clusters is not None and args.n_clusters > n_samples:
         raise CLIError(
             f"--n-clusters {args.n_clusters} is larger than the number of samples "
             f"({n_samples}) in {name}"
@@ -416,6 +443,9 @@ def _run_file(args, stdout, stderr):
         from sklearn.preprocessing import StandardScaler
 
         X = StandardScaler(copy=False).fit_transform(X)  # X is our own array
+    if args.choose_k is not None:
+        _choose_k(args, data, X, table_output, stdout, stderr)
+        return
     params = _model_params(args, args.n_clusters)
     estimator = _estimator_class(args)
     model = estimator(**params, verbose=int(args.verbose))
@@ -462,6 +492,75 @@ def _run_file(args, stdout, stderr):
         field("fit time", format_seconds(fit_s)),
     ]
     print("\n".join(summary), file=stderr)
+
+
+# --choose-k scores the silhouette on this many samples at most (drawn with
+# --random-state): its cost grows with the square of the samples.
+_CHOOSE_K_SILHOUETTE_SAMPLES = 20_000
+
+
+def _choose_k(args, data, X, table_output, stdout, stderr):
+    """--choose-k: the scores of each number of clusters to stdout, the
+    labels of the silhouette's choice to --output, the curves to --plot."""
+    from ._selection import select_n_clusters
+
+    candidates = args.choose_k
+    estimator = _estimator_class(args)(**_model_params(args, candidates[0]))
+    sample_size = (None if X.shape[0] <= _CHOOSE_K_SILHOUETTE_SAMPLES
+                   else _CHOOSE_K_SILHOUETTE_SAMPLES)
+    progress(f"fitting {type(estimator).__name__} for {candidates[0]} to "
+             f"{candidates[-1]} clusters"
+             f"{'' if sample_size is None else f', silhouette on {sample_size} samples'}"
+             " ...", stderr)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        selection = select_n_clusters(X, candidates, estimator=estimator,
+                                      silhouette_sample_size=sample_size,
+                                      random_state=args.random_state)
+    progress(f"scored {plural(len(candidates), 'number')} of clusters in "
+             f"{format_seconds(time.perf_counter() - start)}", stderr)
+
+    header = ["clusters", "inertia", "silhouette", "Calinski-H.", "Davies-B.",
+              "fit time"]
+    lines = ["  ".join(f"{h:>12}" for h in header)]
+    for i, k in enumerate(selection.n_clusters):
+        cells = [str(k), format_inertia(selection.inertia[i]),
+                 f"{selection.silhouette[i]:.4f}",
+                 f"{selection.calinski_harabasz[i]:.1f}",
+                 f"{selection.davies_bouldin[i]:.4f}",
+                 format_seconds(selection.fit_time[i])]
+        lines.append("  ".join(f"{c:>12}" for c in cells))
+    names = {"inertia": "inertia (elbow)", "silhouette": "silhouette (highest)",
+             "calinski_harabasz": "Calinski-Harabasz (highest)",
+             "davies_bouldin": "Davies-Bouldin (lowest)"}
+    lines += ["", "recommended number of clusters:"]
+    lines += [field(f"  {names[c]}", str(k if k is not None else "none"), width=32)
+              for c, k in selection.recommended.items()]
+    print("\n".join(lines), file=stdout)
+
+    if args.output is not None:
+        labels = selection.best_estimator_.labels_
+        if table_output:
+            write_table(data, labels, args.output)
+        else:
+            write_labels(labels, args.output, stdout)
+        progress(f"wrote the labels of {selection.best_n_clusters_} clusters to "
+                 f"{args.output}", stderr)
+    if args.plot is not None:
+        from ._plot import _require_matplotlib, save_figure
+
+        _require_matplotlib()
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(10, 4), layout="constrained")
+        FigureCanvasAgg(figure)
+        elbow, scores = figure.subplots(1, 2)
+        selection.plot_elbow(ax=elbow)
+        selection.plot_scores("silhouette", ax=scores)
+        save_figure(figure, args.plot)
+        progress(f"plotted to {args.plot}", stderr)
 
 
 def _warn_spreads(data, stderr):

@@ -52,7 +52,7 @@ class ClusterCountSelection:
         Criterion name -> the number of clusters it recommends (the elbow of
         the inertia; the best value of the others).
     best_n_clusters_ : int
-        The silhouette's recommendation.
+        The silhouette's recommendation (the elbow's without a silhouette).
     best_estimator_ : estimator
         The fitted candidate with best_n_clusters_ clusters.
     estimators_ : list of estimators
@@ -68,16 +68,23 @@ class ClusterCountSelection:
         # scale the first drops alone set the chord (measured on 5 blobs: the
         # linear knee is at 4 clusters, the logarithmic one at 5).
         log_inertia = np.log(self.inertia) if np.all(self.inertia > 0) else self.inertia
+        knee = knee_point(self.n_clusters, log_inertia)
         self.recommended = {
-            "inertia": knee_point(self.n_clusters, log_inertia),
-            "silhouette": int(self.n_clusters[np.nanargmax(self.silhouette)]),
-            "calinski_harabasz": int(self.n_clusters[np.nanargmax(self.calinski_harabasz)]),
-            "davies_bouldin": int(self.n_clusters[np.nanargmin(self.davies_bouldin)]),
+            "inertia": None if knee is None else int(knee),
+            "silhouette": self._best(self.silhouette, np.nanargmax),
+            "calinski_harabasz": self._best(self.calinski_harabasz, np.nanargmax),
+            "davies_bouldin": self._best(self.davies_bouldin, np.nanargmin),
         }
-        if self.recommended["inertia"] is not None:
-            self.recommended["inertia"] = int(self.recommended["inertia"])
-        self.best_n_clusters_ = self.recommended["silhouette"]
+        # The silhouette's choice, else the elbow, else the first candidate.
+        self.best_n_clusters_ = next(
+            (k for k in (self.recommended["silhouette"], self.recommended["inertia"])
+             if k is not None), int(self.n_clusters[0]))
         self.best_estimator_ = estimators[list(self.n_clusters).index(self.best_n_clusters_)]
+
+    def _best(self, values, arg):
+        if np.all(np.isnan(values)):
+            return None
+        return int(self.n_clusters[arg(values)])
 
     def table(self):
         """The scores as a dict of columns (one row per candidate)."""
@@ -175,7 +182,7 @@ def _axes(ax):
     return _new_axes() if ax is None else ax
 
 
-def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None,
+def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=CRITERIA,
                       silhouette_sample_size=None, random_state=0):
     """Fit a clustering for each candidate number of clusters and score it.
 
@@ -189,6 +196,9 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None,
             default=None
         Cloned for each candidate with its ``n_clusters`` set; None:
         ``KMeans(random_state=0)``.
+    criteria : sequence of str, default=all of CRITERIA
+        The scores to compute (the others are NaN, with no recommendation):
+        'inertia', 'silhouette', 'calinski_harabasz', 'davies_bouldin'.
     silhouette_sample_size : int, default=None
         Score the silhouette on this many samples drawn with random_state
         (as ``silhouette_score(sample_size=...)``); None: on all of them.
@@ -203,6 +213,16 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None,
     candidates = [int(k) for k in n_clusters]
     if not candidates or min(candidates) < 2:
         raise ValueError(f"n_clusters must be numbers of at least 2, got {candidates}")
+    unknown = set(criteria) - set(CRITERIA)
+    if unknown or "inertia" not in criteria:
+        raise ValueError(f"criteria must include 'inertia' and come from {CRITERIA}, "
+                         f"got {tuple(criteria)}")
+    scorers = {
+        "silhouette": lambda labels: silhouette_score(
+            X, labels, sample_size=silhouette_sample_size, random_state=random_state),
+        "calinski_harabasz": lambda labels: calinski_harabasz_score(X, labels),
+        "davies_bouldin": lambda labels: davies_bouldin_score(X, labels),
+    }
     estimator = KMeans(random_state=0) if estimator is None else estimator
     scores = {name: [] for name in CRITERIA + ("fit_time",)}
     fitted = []
@@ -213,13 +233,8 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None,
         scores["fit_time"].append(time.perf_counter() - start)
         labels = model.labels_
         scores["inertia"].append(model.inertia_)
-        if np.unique(labels).size < 2:
-            for name in ("silhouette", "calinski_harabasz", "davies_bouldin"):
-                scores[name].append(np.nan)
-        else:
-            scores["silhouette"].append(silhouette_score(
-                X, labels, sample_size=silhouette_sample_size, random_state=random_state))
-            scores["calinski_harabasz"].append(calinski_harabasz_score(X, labels))
-            scores["davies_bouldin"].append(davies_bouldin_score(X, labels))
+        for name, scorer in scorers.items():
+            scores[name].append(scorer(labels) if name in criteria
+                                and np.unique(labels).size >= 2 else np.nan)
         fitted.append(model)
     return ClusterCountSelection(candidates, scores, fitted)

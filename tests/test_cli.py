@@ -771,7 +771,7 @@ def test_more_clusters_than_samples(tmp_path, capsys):
 def test_path_without_n_clusters(tmp_path, capsys):
     path = tmp_path / "data.csv"
     path.write_text("1,2\n3,4\n")
-    err = _check_error(capsys, [str(path)], "--n-clusters is required")
+    err = _check_error(capsys, [str(path)], "--n-clusters (or --choose-k) is required")
     assert err.startswith("usage: turbocluster")
 
 
@@ -824,3 +824,47 @@ def test_warnings_of_the_fit_are_printed_once(tmp_path, capsys, monkeypatch):
     path.write_text("1,2\n3,4\n5,6\n")
     _, err = _run(capsys, [str(path), "--n-clusters", "2"])
     assert _warnings(err) == ["turbocluster: warning: a warning of the fit"]
+
+
+###############################################################################
+# --choose-k
+
+
+def test_choose_k_prints_the_scores_and_writes_the_best_labels(tmp_path, capsys, blobs):
+    from turbocluster import select_n_clusters
+
+    X, y = blobs
+    path = tmp_path / "data.npy"
+    np.save(path, X)
+    labels_path = tmp_path / "labels.txt"
+    out, err = _run(capsys, [str(path), "--choose-k", "2..6", "--output", str(labels_path)])
+    expected = select_n_clusters(X, range(2, 7), estimator=KMeans(random_state=0))
+    rows = [line.split() for line in out.splitlines() if re.match(r"\s+\d+\s", line)]
+    assert [int(r[0]) for r in rows] == [2, 3, 4, 5, 6]
+    assert [float(r[2]) for r in rows] == pytest.approx(expected.silhouette, abs=1e-4)
+    assert f"silhouette (highest)          {expected.best_n_clusters_}" in out
+    np.testing.assert_array_equal(np.loadtxt(labels_path, dtype=int),
+                                  expected.best_estimator_.labels_)
+    assert "fitting KMeans for 2 to 6 clusters" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--choose-k", "1..4"], "at least 2"),
+    (["--choose-k", "5..3"], "at least 5"),
+    (["--choose-k", "2-5"], "expected A..B"),
+    (["--choose-k", "2..4", "--n-clusters", "3"], "give one of them"),
+])
+def test_choose_k_bad_arguments(tmp_path, capsys, blobs, argv, message):
+    path = tmp_path / "data.npy"
+    np.save(path, blobs[0])
+    assert main([str(path), *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_choose_k_plot(tmp_path, capsys, blobs):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "data.npy"
+    np.save(path, blobs[0])
+    plot = tmp_path / "k.png"
+    _run(capsys, [str(path), "--choose-k", "2..5", "--plot", str(plot)])
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
