@@ -131,9 +131,10 @@ class ClusterCountSelection:
         values = getattr(self, criterion)
         ax.plot(self.n_clusters, values, marker="o", color="0.2")
         best = self.recommended[criterion]
-        ax.axvline(best, color="tab:red", linestyle="--", linewidth=1,
-                   label=f"best: {best} clusters")
-        ax.legend()
+        if best is not None:  # None: the criterion was not computed
+            ax.axvline(best, color="tab:red", linestyle="--", linewidth=1,
+                       label=f"best: {best} clusters")
+            ax.legend()
         ax.set_xlabel("number of clusters")
         ax.set_ylabel(criterion.replace("_", "-"))
         return ax

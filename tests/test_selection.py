@@ -88,3 +88,15 @@ def test_bad_candidates(candidates):
     X, _ = make_blobs(n_samples=100, n_features=2, centers=3, random_state=0)
     with pytest.raises(ValueError, match="at least 2"):
         select_n_clusters(X, candidates)
+
+
+def test_criteria_left_out_are_nan_without_a_recommendation():
+    X, _ = make_blobs(n_samples=500, n_features=2, centers=3, random_state=0)
+    selection = select_n_clusters(X, range(2, 6), criteria=("inertia",))
+    assert np.all(np.isnan(selection.silhouette))
+    assert selection.recommended["silhouette"] is None
+    assert selection.best_n_clusters_ == selection.recommended["inertia"] == 3
+    if pytest.importorskip("matplotlib"):
+        selection.plot_scores("silhouette")  # an empty curve, no marker
+    with pytest.raises(ValueError, match="criteria must include 'inertia'"):
+        select_n_clusters(X, range(2, 4), criteria=("silhouette",))
