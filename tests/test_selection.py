@@ -81,6 +81,9 @@ def test_plots_return_axes_and_accept_ax():
     assert diagram.get_title() == "3 clusters"
     with pytest.raises(ValueError, match="criterion must be one of"):
         selection.plot_scores("bic")
+    # A criterion left out: an empty curve, no marker.
+    only_inertia = select_n_clusters(X, range(2, 6), criteria=("inertia",))
+    assert only_inertia.plot_scores("silhouette").get_legend() is None
 
 
 @pytest.mark.parametrize("candidates", [[1, 2], [], [0]])
@@ -96,7 +99,5 @@ def test_criteria_left_out_are_nan_without_a_recommendation():
     assert np.all(np.isnan(selection.silhouette))
     assert selection.recommended["silhouette"] is None
     assert selection.best_n_clusters_ == selection.recommended["inertia"] == 3
-    if pytest.importorskip("matplotlib"):
-        selection.plot_scores("silhouette")  # an empty curve, no marker
     with pytest.raises(ValueError, match="criteria must include 'inertia'"):
         select_n_clusters(X, range(2, 4), criteria=("silhouette",))
