@@ -606,13 +606,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     def _centers_as(self, dtype):
         return np.ascontiguousarray(self.cluster_centers_, dtype=dtype)
 
-    def _labels_inertia(self, X, sample_weight):
-        """Labels, and the inertia when sample_weight is given (else 0).
+    def _labels_inertia(self, X, sample_weight, centers=None):
+        """Labels, and the inertia when sample_weight is given (else 0), for
+        the fitted centers or the given ones.
 
         X comes from _check_test_data(X, ensure_all_finite=False): a NaN or
         an infinity in it raises ValueError here, as check_array would.
         """
-        centers = self._centers_as(X.dtype)
+        centers = self._centers_as(X.dtype) if centers is None else centers
         if sp.issparse(X):
             assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
             if sample_weight is None:

@@ -48,13 +48,9 @@ def _draw_first_center(random_state, cdf):
 
 def _assign_labels(X, sample_weight, centers, labels, n_threads):
     """_assign.assign_labels on C-contiguous X: (inertia, n_nonfinite)."""
-    n_centers, n_features = centers.shape
-    n_padded = -(-n_centers // _CENTER_BLOCK) * _CENTER_BLOCK
-    centers_t = np.zeros((n_features, n_padded), dtype=centers.dtype)
-    centers_t[:, :n_centers] = centers.T
+    centers_t, norms = _padded_t(centers)
     # Padding columns score +inf: never the nearest.
-    norms = np.full(n_padded, np.inf, dtype=centers.dtype)
-    norms[:n_centers] = _sq_norms(centers)
+    norms[centers.shape[0]:] = np.inf
     return _assign.assign_labels(X, sample_weight, centers, centers_t, norms, labels,
                                  n_threads)
 

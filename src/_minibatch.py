@@ -29,7 +29,6 @@ from ._kmeans_sparse import (
     _parts,
     _sq_norms64,
     _transposed,
-    csr_labels_inertia,
 )
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
@@ -204,14 +203,6 @@ class MiniBatchKMeans(KMeans):
                                            n_threads, None)
         return centers
 
-    @staticmethod
-    def _valid_inertia(X, sample_weight, centers, n_threads):
-        """Inertia of the validation samples for candidate centers."""
-        if sp.issparse(X):
-            return csr_labels_inertia(X, sample_weight, centers, n_threads)[1]
-        labels = np.empty(X.shape[0], dtype=np.int32)
-        return _assign_labels(X, sample_weight, centers, labels, n_threads)[0]
-
     # ------------------------------------------------------------------
     # One step
 
@@ -360,7 +351,7 @@ class MiniBatchKMeans(KMeans):
                     print(f"Init {run + 1}/{n_init} with method {init}")
                 candidate = self._first_centers(X, init, random_state, sample_weight,
                                                 init_size, n_threads)
-                inertia = self._valid_inertia(X_valid, w_valid, candidate, n_threads)
+                _, inertia = self._labels_inertia(X_valid, w_valid, candidate)
                 if self.verbose:
                     print(f"Inertia for init {run + 1}/{n_init}: {inertia}")
                 if best_inertia is None or inertia < best_inertia:

@@ -3,7 +3,6 @@
 
 from cython cimport floating
 from cython.parallel cimport parallel, prange
-from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
 
 from _reduce cimport (
