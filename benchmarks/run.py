@@ -121,6 +121,9 @@ def run_workload(w, cache, repeat, memory, settle=SETTLE_S):
         row[f"{prefix}_inertia"] = figures[0]["inertia"]
         row[f"{prefix}_n_iter"] = figures[0]["n_iter"]
     row["speedup"] = row["sklearn_s"] / row["ours_s"]
+    if w.per_iteration:
+        for prefix in ("sklearn", "ours"):
+            row[f"{prefix}_s_per_iter"] = row[f"{prefix}_s"] / max(row[f"{prefix}_n_iter"], 1)
 
     if w.from_init is not None:
         init = cache.fixed_init(w.data_key)  # untimed, computed once per data set

@@ -9,6 +9,7 @@ Data sets are built by :class:`DataCache`, once per (kind, dtype), and dropped
 as soon as no remaining workload needs them.
 """
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -16,7 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn.cluster
 import sklearn.metrics
+import sklearn.mixture
 from sklearn.datasets import load_digits, make_blobs
+from sklearn.exceptions import ConvergenceWarning
 
 import turbocluster
 
@@ -44,6 +47,14 @@ class Sizes:
     minibatch_shape: tuple = (1_000_000, 32)
     minibatch_clusters: int = 64
     minibatch_max_iter: int = 20
+    # Gaussian mixtures: samples x features (as many blobs as components),
+    # EM iterations; the variational mixture's data, blobs and components.
+    gmm_shape: tuple = (100_000, 16)
+    gmm_components: int = 16
+    gmm_max_iter: int = 50
+    bgmm_shape: tuple = (50_000, 8)
+    bgmm_centers: int = 10
+    bgmm_components: int = 20
 
 
 FULL = Sizes(n_samples=500_000, n_features=32, n_clusters=64, max_iter=50)
@@ -51,7 +62,8 @@ FULL = Sizes(n_samples=500_000, n_features=32, n_clusters=64, max_iter=50)
 QUICK = Sizes(n_samples=20_000, n_features=32, n_clusters=16, max_iter=10,
               sparse_shape=(5_000, 2_000), text_shape=(5_000, 5_000),
               predict_shape=(20_000, 16), silhouette_shape=(3_000, 16),
-              minibatch_shape=(50_000, 32), minibatch_max_iter=3)
+              minibatch_shape=(50_000, 32), minibatch_max_iter=3,
+              gmm_shape=(5_000, 16), gmm_max_iter=5, bgmm_shape=(5_000, 8))
 
 # cluster_std of make_blobs per data-set kind. "overlap" blobs are so wide
 # that Lloyd never reaches strict convergence: every fit runs max_iter
@@ -156,6 +168,12 @@ DATA = {
         n_samples=sizes.predict_shape[0], n_features=sizes.predict_shape[1],
         centers=sizes.predict_clusters, random_state=0)[0],
     "silhouette_blobs": lambda sizes: silhouette_blobs(sizes)[0],
+    "gmm_blobs": lambda sizes: make_blobs(
+        n_samples=sizes.gmm_shape[0], n_features=sizes.gmm_shape[1],
+        centers=sizes.gmm_components, random_state=0)[0],
+    "bgmm_blobs": lambda sizes: make_blobs(
+        n_samples=sizes.bgmm_shape[0], n_features=sizes.bgmm_shape[1],
+        centers=sizes.bgmm_centers, random_state=0)[0],
     "minibatch_blobs": lambda sizes: make_blobs(
         n_samples=sizes.minibatch_shape[0], n_features=sizes.minibatch_shape[1],
         centers=sizes.minibatch_clusters, random_state=0)[0],
@@ -229,6 +247,9 @@ class Workload:
     n_iter: Optional[Callable] = None
     from_init: Optional[tuple] = None
     memory: bool = False  # report peak traced memory under --memory
+    # Report seconds per iteration as the fit's seconds over n_iter (fits
+    # whose initialisation is a small part of the time).
+    per_iteration: bool = False
 
     @property
     def label(self):
@@ -377,6 +398,31 @@ def _minibatch_workload(dtype, sizes):
     )
 
 
+def _mixture_workload(name, kind, dtype, estimator, **params):
+    """A Gaussian mixture fitted by both libraries for a fixed number of EM
+    iterations (tol=0). The quality figure is minus the final lower bound
+    (for GaussianMixture the mean negative log-likelihood): lower is better,
+    as for an inertia."""
+    params = dict(tol=0, n_init=1, random_state=0, init_params="random_from_data",
+                  **params)
+
+    def fit(cls):
+        def run(X):
+            with warnings.catch_warnings():
+                # tol=0 never converges: the warning is expected.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                return cls(**params).fit(X)
+        return run
+
+    return Workload(
+        name=name, dtype=dtype, kind=kind,
+        ours=fit(getattr(turbocluster, estimator)),
+        reference=fit(getattr(sklearn.mixture, estimator)),
+        inertia=lambda est, X: -est.lower_bound_, n_iter=lambda est: est.n_iter_,
+        memory=True, per_iteration=True,
+    )
+
+
 def _choose_k_workload(dtype, sizes):
     """k = 2..12 on the kmeans_lloyd data, the inertia and the silhouette (on
     20,000 samples) of each: select_n_clusters against the loop a user writes
@@ -437,6 +483,15 @@ def build_workloads(sizes=FULL):
             _silhouette_workload(dtype, sizes),
             _minibatch_workload(dtype, sizes),
             _choose_k_workload(dtype, sizes),
+            _mixture_workload("gmm_full", "gmm_blobs", dtype, "GaussianMixture",
+                              n_components=sizes.gmm_components, covariance_type="full",
+                              max_iter=sizes.gmm_max_iter),
+            _mixture_workload("gmm_diag", "gmm_blobs", dtype, "GaussianMixture",
+                              n_components=sizes.gmm_components, covariance_type="diag",
+                              max_iter=sizes.gmm_max_iter),
+            _mixture_workload("bgmm", "bgmm_blobs", dtype, "BayesianGaussianMixture",
+                              n_components=sizes.bgmm_components, covariance_type="full",
+                              max_iter=sizes.gmm_max_iter),
         ]
     return workloads
 

@@ -1,12 +1,16 @@
 """turbocluster: faster drop-in replacements for scikit-learn's unsupervised estimators."""
 
+from ._anomaly import GaussianMixtureAnomalyDetector
+from ._bayesian_mixture import BayesianGaussianMixture
 from ._kmeans import KMeans, kmeans_plusplus
 from ._minibatch import MiniBatchKMeans
+from ._mixture import GaussianMixture
 from ._selection import ClusterCountSelection, knee_point, select_n_clusters
 from ._silhouette import silhouette_samples, silhouette_score
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["ClusterCountSelection", "KMeans", "MiniBatchKMeans", "kmeans_plusplus",
+__all__ = ["BayesianGaussianMixture",
+           "ClusterCountSelection", "GaussianMixture", "GaussianMixtureAnomalyDetector", "KMeans", "MiniBatchKMeans", "kmeans_plusplus",
            "knee_point", "select_n_clusters", "silhouette_samples", "silhouette_score",
            "__version__"]

@@ -4,10 +4,12 @@ Two modes:
 
 * no PATH: a demonstration (``_cli_demo.py``): turbocluster's ``KMeans`` and
   scikit-learn's side by side, on the digits data set for quality and on a
-  generated data set large enough to time;
+  generated data set large enough to time, then their ``GaussianMixture``;
 * PATH (a table or an array, ``-`` for standard input): reads it
-  (``_cli_read.py``), clusters the chosen columns, and writes the labels or the
-  table with its clusters, and a plot on request (``_cli_output.py``).
+  (``_cli_read.py``), clusters the chosen columns (k-means or a Gaussian
+  mixture), or flags their outliers (``--anomalies``), and writes the labels
+  (or flags) or the table with them, and a plot on request
+  (``_cli_output.py``).
   Progress, warnings and the summary go to stderr, so that stdout can be piped
   as plain labels.
 
@@ -27,17 +29,19 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from . import __version__
+from ._anomaly import GaussianMixtureAnomalyDetector
 from ._cli_common import (
     PROG, CLIError, field, fit_estimator, format_inertia, format_params,
     format_seconds, plural, progress, warn, wrapped,
 )
 from ._cli_output import (
-    TABLE_KINDS, check_plot, check_writable, output_kind, save_plot,
+    TABLE_KINDS, check_plot, check_writable, fit_outcome, output_kind, save_plot,
     write_labels, write_table,
 )
 from ._cli_read import ReadOptions, read_data
 from ._kmeans import KMeans
 from ._minibatch import MiniBatchKMeans
+from ._mixture import GaussianMixture
 from ._threads import effective_n_threads
 
 EXIT_OK = 0
@@ -47,13 +51,23 @@ EXIT_INTERRUPTED = 130
 _SPREAD_RATIO = 10.0  # warn when feature spreads differ by more than this factor
 _SPREAD_SAMPLE = 10_000  # rows that _warn_spreads looks at
 _SEED_MAX = 2**32 - 1  # numpy's legacy RandomState takes seeds in [0, 2**32)
-# --algorithm: the estimator, and for KMeans its algorithm (None: the
-# estimator has none). Later families (gmm, dbscan, agglomerative) add their
-# names here.
-_ALGORITHMS = {"kmeans": "lloyd", "lloyd": "lloyd", "elkan": "elkan", "minibatch": None}
+# --algorithm: the estimator (see _estimator_class), and for KMeans its
+# algorithm (None: the estimator has none). Later families (dbscan,
+# agglomerative) add their names here.
+_ALGORITHMS = {"kmeans": "lloyd", "lloyd": "lloyd", "elkan": "elkan", "minibatch": None,
+               "gmm": None}
 # --max-iter's default: each estimator's own (MiniBatchKMeans counts passes
 # over the data).
-_DEFAULT_MAX_ITER, _DEFAULT_MINIBATCH_PASSES = 300, 100
+_DEFAULT_MAX_ITER, _DEFAULT_MINIBATCH_PASSES, _DEFAULT_MIXTURE_MAX_ITER = 300, 100, 100
+_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+# The options that only --algorithm gmm takes, and what to say without it.
+_MIXTURE_OPTIONS = {
+    "n_components": "--n-components applies to --algorithm gmm; k-means takes "
+                    "--n-clusters",
+    "covariance_type": "--covariance-type applies to --algorithm gmm",
+    "anomalies": "--anomalies needs --algorithm gmm: the outliers are the samples "
+                 "that a Gaussian mixture fitted to the data finds least likely",
+}
 _DELIMITERS = {
     "comma": ",", ",": ",", "semicolon": ";", ";": ";", "tab": "\t", "\\t": "\t",
     "\t": "\t", "whitespace": "whitespace", "space": "whitespace",
@@ -63,7 +77,10 @@ _DELIMITERS = {
 _EPILOG = """\
 examples:
   python -m turbocluster
-      compare turbocluster and scikit-learn (digits, then generated data)
+      compare turbocluster and scikit-learn: KMeans (digits, then generated
+      data), then GaussianMixture (generated data)
+  python -m turbocluster --algorithm gmm
+      compare their GaussianMixture alone
   python -m turbocluster data.csv --n-clusters 5 > labels.txt
       cluster the rows of data.csv, one label per line on stdout
   python -m turbocluster wine.csv --n-clusters 3 --standardize --drop class \\
@@ -71,6 +88,14 @@ examples:
       cluster standardized features, write the table with a 'cluster'
       column, and draw the clusters
   gunzip -c data.tsv.gz | python -m turbocluster - --n-clusters 8 --output labels.npy
+  python -m turbocluster data.csv --algorithm gmm --n-components 4 \\
+      --covariance-type diag > labels.txt
+      fit a mixture of 4 Gaussians with diagonal covariances; each row's
+      label is its most likely component
+  python -m turbocluster data.csv --algorithm gmm --n-components 4 \\
+      --anomalies 0.01 --output flagged.csv
+      flag the 1% of rows least likely under the fitted mixture: the table
+      with an 'inlier' column, 1 for an inlier, -1 for an outlier
 
 input: .csv, .tsv, .txt (also .gz, .bz2, .xz, .zip), .parquet, .npy, .npz, or
 - for standard input. Text tables: the delimiter (comma, semicolon, tab or
@@ -84,7 +109,17 @@ are not clustered, with a warning naming the option that says so explicitly;
 output: .txt (one label per line; also stdout without --output), .npy (the
 labels), .csv, .tsv (also compressed) or .parquet (the input table with a
 'cluster' column appended; a text table keeps its header, or its lack of one,
-and its decimal mark).
+and its decimal mark). With --anomalies, the labels are outlier flags as
+scikit-learn's outlier detectors give them, 1 for an inlier and -1 for an
+outlier, and the table's column is named 'inlier' (so that inlier == 1 keeps
+the inliers).
+
+--algorithm gmm: --n-clusters K is another name for --n-components K (a
+mixture's clusters are its components); --n-init auto means 1, the default of
+GaussianMixture; --choose-k adds each number's BIC and AIC to the table and
+keeps the BIC's choice. The features' units matter
+less than for k-means: full, tied and diagonal covariances follow each
+feature's spread, spherical ones do not.
 
 Reading text tables needs pandas, .parquet files pyarrow (pip install
 'turbocluster[cli]'); --plot needs matplotlib (pip install
@@ -124,6 +159,30 @@ def _k_range(text):
 
 def _non_negative_int(text):
     return _integer(text, low=0, what="a non-negative integer")
+
+
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def _fraction(text):
+    """--anomalies: a fraction of the samples in (0, 0.5]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    # More than half the samples would make the outliers the rule.
+    if value is None or not 0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction of the samples in (0, 0.5], like 0.01, got {text!r}")
+    return value
 
 
 def _seed(text):
@@ -166,8 +225,8 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=(
-            "Cluster the rows of a data file with turbocluster, or, without a\n"
-            "PATH, compare turbocluster and scikit-learn."
+            "Cluster the rows of a data file with turbocluster, or flag its\n"
+            "outliers, or, without a PATH, compare turbocluster and scikit-learn."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -182,12 +241,34 @@ def build_parser():
     model.add_argument(
         "--algorithm", choices=tuple(_ALGORITHMS), default="kmeans",
         help="kmeans (KMeans with Lloyd's algorithm), lloyd, elkan "
-             "(KMeans with algorithm='elkan'), or minibatch (MiniBatchKMeans) "
+             "(KMeans with algorithm='elkan'), minibatch (MiniBatchKMeans), or "
+             "gmm (GaussianMixture: a mixture of Gaussians fitted by EM, each "
+             "sample labelled with its most likely component) "
              "(default: %(default)s)",
     )
     model.add_argument(
         "--n-clusters", type=_positive_int, metavar="K",
-        help="number of clusters; required with PATH",
+        help="number of clusters; required with PATH (with --algorithm gmm, "
+             "the same as --n-components)",
+    )
+    model.add_argument(
+        "--n-components", type=_positive_int, metavar="K",
+        help="with --algorithm gmm: number of Gaussian components, the clusters "
+             "of the labels; required with PATH (or --n-clusters K)",
+    )
+    model.add_argument(
+        "--covariance-type", choices=_COVARIANCE_TYPES, metavar="TYPE",
+        help="with --algorithm gmm: the shape of the components, full (each "
+             "its own ellipsoid), tied (one ellipsoid shared by all), diag "
+             "(ellipsoids along the axes) or spherical (default: full)",
+    )
+    model.add_argument(
+        "--anomalies", type=_fraction, metavar="FRACTION",
+        help="with --algorithm gmm: instead of labels, flag as outliers the "
+             "FRACTION of the samples (in (0, 0.5], like 0.01) that the fitted "
+             "mixture finds least likely (GaussianMixtureAnomalyDetector with "
+             "contamination=FRACTION): 1 for an inlier, -1 for an outlier; a "
+             "table output gets an 'inlier' column",
     )
     model.add_argument(
         "--choose-k", type=_k_range, metavar="A..B",
@@ -199,12 +280,20 @@ def build_parser():
     )
     model.add_argument(
         "--n-init", type=_n_init, default="auto", metavar="N",
-        help="number of initialisations, or 'auto' (default: %(default)s)",
+        help="number of initialisations, or 'auto' (default: %(default)s: "
+             "KMeans' own rule; 1 for gmm)",
     )
     model.add_argument(
         "--max-iter", type=_positive_int, default=None, metavar="N",
         help="maximum number of iterations of one run, for minibatch passes over "
-             "the data (default: 300, minibatch 100)",
+             "the data (default: 300, minibatch 100, gmm 100)",
+    )
+    model.add_argument(
+        "--tol", type=_non_negative_float, default=None, metavar="TOL",
+        help="tolerance of convergence: KMeans' on the move of the centres, "
+             "GaussianMixture's on the gain of the mean log-likelihood between "
+             "iterations; 0 runs every iteration of --max-iter (default: the "
+             "estimator's own: 1e-4, minibatch 0, gmm 1e-3)",
     )
     model.add_argument(
         "--random-state", type=_seed, default=0, metavar="SEED",
@@ -272,12 +361,14 @@ def build_parser():
     output.add_argument(
         "--output", metavar="FILE",
         help="write the labels (.txt, .npy) or the table with a 'cluster' "
-             "column (.csv, .tsv, .parquet) to FILE instead of stdout",
+             "column (.csv, .tsv, .parquet) to FILE instead of stdout; with "
+             "--anomalies the 1/-1 flags, or the table with an 'inlier' column",
     )
     output.add_argument(
         "--plot", metavar="FILE",
         help="draw the clusters in 2-D (first two principal components for "
-             "more features) to FILE (.png, .pdf, .svg)",
+             "more features) to FILE (.png, .pdf, .svg); with --anomalies the "
+             "outliers in grey",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}",
@@ -287,11 +378,23 @@ def build_parser():
 
 _FILE_OPTIONS = ("output", "plot", "columns", "drop", "header", "index_col",
                  "delimiter", "decimal", "skip_rows", "key", "standardize",
-                 "verbose", "choose_k")
+                 "verbose", "choose_k", "anomalies")
 
 
 def _check_arguments(parser, args):
     """Checks between arguments; parser.error exits with status 2."""
+    if args.algorithm != "gmm":
+        for name, message in _MIXTURE_OPTIONS.items():
+            if getattr(args, name) is not None:
+                parser.error(message)
+    elif args.choose_k is not None and args.anomalies is not None:
+        parser.error("--choose-k and --anomalies: give one of them")
+    elif args.choose_k is not None and _n_clusters(args)[0] is not None:
+        parser.error(f"{_n_clusters(args)[1]} and --choose-k: give one of them")
+    elif args.n_clusters is not None and args.n_components is not None:
+        parser.error("--n-clusters and --n-components: give one of them (with "
+                     "--algorithm gmm, --n-clusters is another name for "
+                     "--n-components)")
     if args.path is None:
         defaults = parser.parse_args([])
         given = [name for name in _FILE_OPTIONS
@@ -299,10 +402,21 @@ def _check_arguments(parser, args):
         if given:
             shown = ", ".join("--" + name.replace("_", "-") for name in given)
             parser.error(f"{shown}: need{'s' if len(given) == 1 else ''} a PATH to cluster")
+    elif args.algorithm == "gmm":
+        if _n_clusters(args)[0] is None and args.choose_k is None:
+            parser.error("--n-components (or --n-clusters, or --choose-k) is required "
+                         f"to fit a Gaussian mixture to {args.path}")
     elif args.n_clusters is not None and args.choose_k is not None:
         parser.error("--n-clusters and --choose-k: give one of them")
     elif args.n_clusters is None and args.choose_k is None:
         parser.error(f"--n-clusters (or --choose-k) is required to cluster {args.path}")
+
+
+def _n_clusters(args):
+    """The number of clusters (components) asked for, and the option that asked."""
+    if args.n_components is not None:
+        return args.n_components, "--n-components"
+    return args.n_clusters, "--n-clusters"
 
 
 def _read_options(args):
@@ -318,12 +432,29 @@ def _read_options(args):
 
 
 def _estimator_class(args):
-    return MiniBatchKMeans if _ALGORITHMS[args.algorithm] is None else KMeans
+    if args.algorithm == "gmm":
+        if args.anomalies is not None:
+            return GaussianMixtureAnomalyDetector
+        return GaussianMixture
+    return MiniBatchKMeans if args.algorithm == "minibatch" else KMeans
 
 
 def _model_params(args, n_clusters):
-    """The estimator's keyword arguments from the command line."""
-    minibatch = _ALGORITHMS[args.algorithm] is None
+    """The estimator's keyword arguments from the command line (tol only if given)."""
+    tol = {} if args.tol is None else {"tol": args.tol}
+    if args.algorithm == "gmm":
+        params = dict(
+            n_components=n_clusters, covariance_type=args.covariance_type or "full",
+            # 'auto' is KMeans' rule; GaussianMixture's default is one run.
+            n_init=1 if args.n_init == "auto" else args.n_init,
+            max_iter=(_DEFAULT_MIXTURE_MAX_ITER if args.max_iter is None
+                      else args.max_iter),
+            **tol, random_state=args.random_state,
+        )
+        if args.anomalies is not None:
+            params["contamination"] = args.anomalies
+        return params
+    minibatch = args.algorithm == "minibatch"
     params = dict(n_clusters=n_clusters)
     if not minibatch:
         params["algorithm"] = _ALGORITHMS[args.algorithm]
@@ -331,9 +462,26 @@ def _model_params(args, n_clusters):
     params.update(
         n_init=args.n_init,
         max_iter=default_max_iter if args.max_iter is None else args.max_iter,
-        random_state=args.random_state,
+        **tol, random_state=args.random_state,
     )
     return params
+
+
+def _kind(args):
+    """What the fit gives: 'kmeans', 'mixture' (labels) or 'anomalies' (flags)."""
+    if args.algorithm != "gmm":
+        return "kmeans"
+    return "mixture" if args.anomalies is None else "anomalies"
+
+
+def _verbose_params(args):
+    if not args.verbose:
+        return {"verbose": 0}
+    if args.algorithm == "gmm":
+        # GaussianMixture prints every verbose_interval-th iteration, with its
+        # time and the change of the log-likelihood at verbose=2.
+        return {"verbose": 2, "verbose_interval": 1}
+    return {"verbose": 1}
 
 
 def _same_file(a, b):
@@ -430,14 +578,18 @@ def _run_file(args, stdout, stderr):
             f"--choose-k up to {args.choose_k[-1]} needs more than that many samples "
             f"({n_samples} in {name})"
         )
-    if args.n_clusters is not None and args.n_clusters > n_samples:
+    n_clusters, option = _n_clusters(args)
+    if n_clusters is not None and n_clusters > n_samples:
         raise CLIError(
-            f"--n-clusters {args.n_clusters} is larger than the number of samples "
+            f"{option} {n_clusters} is larger than the number of samples "
             f"({n_samples}) in {name}"
         )
 
     X = data.X
-    if not args.standardize:
+    # Full, tied and diagonal covariances follow each feature's own spread:
+    # only k-means and spherical components weigh the features by their units.
+    if not args.standardize and (args.algorithm != "gmm"
+                                 or args.covariance_type == "spherical"):
         _warn_spreads(data, stderr)
     if args.standardize:
         from sklearn.preprocessing import StandardScaler
@@ -446,9 +598,9 @@ def _run_file(args, stdout, stderr):
     if args.choose_k is not None:
         _choose_k(args, data, X, table_output, stdout, stderr)
         return
-    params = _model_params(args, args.n_clusters)
+    params = _model_params(args, n_clusters)
     estimator = _estimator_class(args)
-    model = estimator(**params, verbose=int(args.verbose))
+    model = estimator(**params, **_verbose_params(args))
     progress(
         f"fitting {estimator.__name__}({format_params(params)}) to {n_samples} samples x "
         f"{plural(n_features, 'feature')}, {X.dtype}"
@@ -456,39 +608,36 @@ def _run_file(args, stdout, stderr):
         f"{plural(effective_n_threads(), 'thread')} ...", stderr,
     )
     fit_s = fit_estimator(model, X, stderr, verbose_to=stderr if args.verbose else None)
-    progress(
-        f"fitted in {format_seconds(fit_s)}: {plural(model.n_iter_, 'iteration')}, "
-        f"inertia {format_inertia(model.inertia_)}", stderr,
-    )
+    outcome = fit_outcome(model, X, n_clusters, _kind(args), plot=args.plot is not None)
+    progress(f"fitted in {format_seconds(fit_s)}: {outcome.fitted}", stderr)
 
     destination = "stdout" if args.output is None else args.output
     progress(f"writing to {destination} ...", stderr)
     start = time.perf_counter()
     if table_output:
-        write_table(data, model.labels_, args.output)
-        written = f"the table with a 'cluster' column, {n_samples} rows"
+        column = write_table(data, outcome.values, args.output, outcome.column)
+        article = "an" if column[0] in "aeiou" else "a"
+        written = f"the table with {article} {column!r} column, {n_samples} rows"
     else:
-        write_labels(model.labels_, args.output, stdout)
-        written = f"{n_samples} labels"
+        write_labels(outcome.values, args.output, stdout)
+        written = f"{n_samples} {outcome.values_name}"
     progress(f"wrote {written} to {destination} in "
              f"{format_seconds(time.perf_counter() - start)}", stderr)
 
     if args.plot is not None:
         progress(f"plotting to {args.plot} ...", stderr)
         start = time.perf_counter()
-        title = (f"{estimator.__name__}, {args.n_clusters} clusters: "
+        title = (f"{estimator.__name__}, {outcome.plot_title}: "
                  f"{os.path.basename(name)}{', standardized' if args.standardize else ''}")
-        save_plot(args.plot, X, model.labels_, model.cluster_centers_, title)
+        save_plot(args.plot, X, outcome.plot_labels, outcome.plot_centers, title,
+                  outcome.plot_noise_name)
         progress(f"plotted in {format_seconds(time.perf_counter() - start)}", stderr)
 
-    sizes = " ".join(map(str, np.bincount(model.labels_, minlength=args.n_clusters)))
     summary = [
         field("data", f"{n_samples} samples x {plural(n_features, 'feature')}, {X.dtype}"),
         wrapped("columns", _describe_columns(data)),
         wrapped("model", f"turbocluster.{estimator.__name__}({format_params(params)})"),
-        field("iterations", str(model.n_iter_)),
-        field("inertia", format_inertia(model.inertia_)),
-        wrapped("cluster sizes", sizes),
+        *outcome.fields,
         field("fit time", format_seconds(fit_s)),
     ]
     print("\n".join(summary), file=stderr)
@@ -501,7 +650,8 @@ _CHOOSE_K_SILHOUETTE_SAMPLES = 20_000
 
 def _choose_k(args, data, X, table_output, stdout, stderr):
     """--choose-k: the scores of each number of clusters to stdout, the
-    labels of the silhouette's choice to --output, the curves to --plot."""
+    labels of the best (the silhouette's choice; a mixture's: the BIC's) to
+    --output, the curves to --plot."""
     from ._selection import select_n_clusters
 
     candidates = args.choose_k
@@ -521,26 +671,30 @@ def _choose_k(args, data, X, table_output, stdout, stderr):
     progress(f"scored {plural(len(candidates), 'number')} of clusters in "
              f"{format_seconds(time.perf_counter() - start)}", stderr)
 
-    header = ["clusters", "inertia", "silhouette", "Calinski-H.", "Davies-B.",
-              "fit time"]
-    lines = ["  ".join(f"{h:>12}" for h in header)]
+    likelihood = "bic" in selection.recommended
+    header = ["clusters", "inertia", "silhouette", "Calinski-H.", "Davies-B."]
+    header += ["BIC", "AIC"] if likelihood else []
+    lines = ["  ".join(f"{h:>12}" for h in header + ["fit time"])]
     for i, k in enumerate(selection.n_clusters):
         cells = [str(k), format_inertia(selection.inertia[i]),
                  f"{selection.silhouette[i]:.4f}",
                  f"{selection.calinski_harabasz[i]:.1f}",
-                 f"{selection.davies_bouldin[i]:.4f}",
-                 format_seconds(selection.fit_time[i])]
+                 f"{selection.davies_bouldin[i]:.4f}"]
+        if likelihood:
+            cells += [f"{selection.bic[i]:.1f}", f"{selection.aic[i]:.1f}"]
+        cells.append(format_seconds(selection.fit_time[i]))
         lines.append("  ".join(f"{c:>12}" for c in cells))
     names = {"inertia": "inertia (elbow)", "silhouette": "silhouette (highest)",
              "calinski_harabasz": "Calinski-Harabasz (highest)",
-             "davies_bouldin": "Davies-Bouldin (lowest)"}
+             "davies_bouldin": "Davies-Bouldin (lowest)", "bic": "BIC (lowest)",
+             "aic": "AIC (lowest)"}
     lines += ["", "recommended number of clusters:"]
     lines += [field(f"  {names[c]}", str(k if k is not None else "none"), width=32)
               for c, k in selection.recommended.items()]
     print("\n".join(lines), file=stdout)
 
     if args.output is not None:
-        labels = selection.best_estimator_.labels_
+        labels = selection.best_labels_
         if table_output:
             write_table(data, labels, args.output)
         else:
@@ -558,7 +712,7 @@ def _choose_k(args, data, X, table_output, stdout, stderr):
         FigureCanvasAgg(figure)
         elbow, scores = figure.subplots(1, 2)
         selection.plot_elbow(ax=elbow)
-        selection.plot_scores("silhouette", ax=scores)
+        selection.plot_scores("bic" if likelihood else "silhouette", ax=scores)
         save_figure(figure, args.plot)
         progress(f"plotted to {args.plot}", stderr)
 
@@ -592,7 +746,7 @@ def _warn_spreads(data, stderr):
 def _run_demo(args, stdout, stderr):
     from ._cli_demo import run_demo
 
-    params = _model_params(args, args.n_clusters)
+    params = _model_params(args, _n_clusters(args)[0])
     run_demo(params, args.dtype, stdout, stderr, _estimator_class(args).__name__)
 
 

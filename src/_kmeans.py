@@ -465,6 +465,37 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         X = validate_data(self, X, accept_sparse="csr", dtype=list(FLOAT_DTYPES),
                           accept_large_sparse=False)
         self._check_n_samples(X)
+        return self._fit_validated(X, sample_weight)
+
+    def _prepare(self, X, n_threads):
+        """The samples the kernels read: (X, X_mean, x_sq_norms).
+
+        Distances by matrix products lose accuracy far from the origin: dense
+        samples are centered (a copy, with their squared norms) unless
+        copy_x=False forbids it. select_n_clusters prepares X once for all
+        its candidates.
+        """
+        if sp.issparse(X):
+            # Sparse samples are not centered (that would densify them), as
+            # in scikit-learn: the kernels read them as they are.
+            return _kernel_csr(X), None, None
+        if not self.copy_x:
+            return as_c_contiguous(X), None, None
+        # The one copy of the samples: a C-ordered X is centered on the way
+        # into it; any other layout is first copied into it by blocks of
+        # rows, then centered in place.
+        if X.flags.c_contiguous:
+            source, X_centered = X, np.empty(X.shape, dtype=X.dtype)
+        else:
+            source = X_centered = as_c_contiguous(X)
+        X_mean = np.empty(X.shape[1], dtype=X.dtype)
+        _center.column_means(source, X_mean, n_threads)
+        x_sq_norms = np.empty(X.shape[0], dtype=X.dtype)
+        _center.center_rows(source, X_mean, X_centered, x_sq_norms, n_threads)
+        return X_centered, X_mean, x_sq_norms
+
+    def _fit_validated(self, X, sample_weight, prepared=None):
+        """fit, from validated samples (and, optionally, _prepare's result)."""
         # Also kept as scikit-learn keeps it (its tests and some user code read it).
         n_init = self._n_init = self._resolve_n_init()
         algorithm = self._resolve_algorithm()
@@ -473,30 +504,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         n_threads = effective_n_threads()
         init = self._checked_init(X)
 
-        # Distances by matrix products lose accuracy far from the origin:
-        # work on centered samples (a copy) unless copy_x=False forbids it.
-        X_mean = x_sq_norms = None
-        if sp.issparse(X):
-            # Sparse samples are not centered (that would densify them), as
-            # in scikit-learn: the kernels read them as they are.
-            X = _kernel_csr(X)
-        elif self.copy_x:
-            # The one copy of the samples: a C-ordered X is centered on the
-            # way into it; any other layout is first copied into it by
-            # blocks of rows, then centered in place.
-            if X.flags.c_contiguous:
-                source, X_centered = X, np.empty(X.shape, dtype=X.dtype)
-            else:
-                source = X_centered = as_c_contiguous(X)
-            X_mean = np.empty(X.shape[1], dtype=X.dtype)
-            _center.column_means(source, X_mean, n_threads)
-            x_sq_norms = np.empty(X.shape[0], dtype=X.dtype)
-            _center.center_rows(source, X_mean, X_centered, x_sq_norms, n_threads)
-            X = X_centered
-            if is_array_like(init):
-                init = init - X_mean
-        else:
-            X = as_c_contiguous(X)
+        X, X_mean, x_sq_norms = (self._prepare(X, n_threads) if prepared is None
+                                 else prepared)
+        if X_mean is not None and is_array_like(init):
+            init = init - X_mean
         tol = variance_tolerance(X, self.tol, x_sq_norms)
 
         suffix = "" if algorithm == "elkan" else "."

@@ -169,7 +169,7 @@ def _dense(X):
 
 
 def plot_clusters(X, labels, centers=None, *, ax=None, max_points=20_000,
-                  random_state=0, title=None):
+                  random_state=0, title=None, noise_name="noise"):
     """Draw the samples in 2-D, coloured by cluster, with the cluster centres.
 
     Parameters
@@ -199,6 +199,9 @@ def plot_clusters(X, labels, centers=None, *, ax=None, max_points=20_000,
         First line of the title; None gives "<n> clusters, <n_samples>
         samples". When samples were left out, a second line says how many
         are shown.
+    noise_name : str, default="noise"
+        What a sample labelled -1 is called in the legend and the title
+        (the command line's anomaly flags call it "outlier").
 
     Returns
     -------
@@ -295,12 +298,12 @@ def plot_clusters(X, labels, centers=None, *, ax=None, max_points=20_000,
                    s=220, marker="X", edgecolors="black", linewidths=1.5, zorder=3,
                    gid="centers")
     has_noise = bool(np.any(labels == -1))
-    _legend(ax, centers_2d is not None, has_noise)
+    _legend(ax, centers_2d is not None, has_noise, noise_name)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if n_features == 1 and n_colors <= 20:
         ticks = np.arange(-1 if has_noise else 0, n_colors)
-        ax.set_yticks(ticks, ["noise" if t == -1 else str(t) for t in ticks])
+        ax.set_yticks(ticks, [noise_name if t == -1 else str(t) for t in ticks])
     if made_axes and n_features > 2:
         ax.set_aspect("equal", adjustable="datalim")
 
@@ -309,14 +312,14 @@ def plot_clusters(X, labels, centers=None, *, ax=None, max_points=20_000,
         title = f"{n_clusters} clusters, {n_samples:,} samples"
         n_noise = int(np.count_nonzero(labels == -1))
         if n_noise:
-            title += f" ({n_noise:,} noise)"
+            title += f" ({n_noise:,} {noise_name})"
     if len(shown) < n_samples:
         title += f"\n{len(shown):,} of {n_samples:,} samples shown (random subsample)"
     ax.set_title(title)
     return ax
 
 
-def _legend(ax, has_centers, has_noise):
+def _legend(ax, has_centers, has_noise, noise_name="noise"):
     """Legend for the centre marker and noise, in neutral colours.
 
     The cluster colours need no legend (the centres carry them); a proxy
@@ -332,7 +335,7 @@ def _legend(ax, has_centers, has_noise):
     if has_noise:
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=5,
                               markerfacecolor=NOISE_COLOR, markeredgewidth=0,
-                              label="noise (label -1)"))
+                              label=f"{noise_name} (label -1)"))
     if handles:
         ax.legend(handles=handles, loc="best", fontsize="small")
 
@@ -381,7 +384,7 @@ def save_figure(figure, path, *, dpi=150):
 
 
 def save_cluster_plot(path, X, labels, centers=None, *, title=None,
-                      max_points=20_000, random_state=0, dpi=150):
+                      max_points=20_000, random_state=0, dpi=150, noise_name="noise"):
     """Draw the clustering as :func:`plot_clusters` does and save it to path.
 
     This is what the command line's ``--plot FILE`` calls.
@@ -390,7 +393,7 @@ def save_cluster_plot(path, X, labels, centers=None, *, title=None,
     ----------
     path : str or os.PathLike
         File to write, ``.png``, ``.pdf`` or ``.svg``.
-    X, labels, centers, title, max_points, random_state
+    X, labels, centers, title, max_points, random_state, noise_name
         As in :func:`plot_clusters`.
     dpi : float, default=150
         As in :func:`save_figure`.
@@ -422,6 +425,6 @@ def save_cluster_plot(path, X, labels, centers=None, *, title=None,
     _require_matplotlib()
     _check_format(path)
     ax = plot_clusters(X, labels, centers, max_points=max_points,
-                       random_state=random_state, title=title)
+                       random_state=random_state, title=title, noise_name=noise_name)
     save_figure(ax.figure, path, dpi=dpi)
     return ax.figure

@@ -4,8 +4,9 @@ score each one, recommend a number per criterion, and draw the curves.
 Criteria: the inertia (its elbow, by Satopaa et al.'s "Kneedle", 2011, on
 the logarithm of the inertia: the point of the normalised curve farthest
 below the chord joining its ends), the
-mean silhouette coefficient (highest), the Calinski-Harabasz index (highest)
-and the Davies-Bouldin index (lowest).
+mean silhouette coefficient (highest), the Calinski-Harabasz index (highest),
+the Davies-Bouldin index (lowest) and, for Gaussian mixtures, the Bayesian
+and Akaike information criteria (lowest).
 """
 
 import time
@@ -18,8 +19,11 @@ from sklearn.utils import check_array
 from ._kmeans import KMeans
 from ._plot import _new_axes, _require_matplotlib, cluster_colors
 from ._silhouette import silhouette_samples, silhouette_score
+from ._threads import effective_n_threads
 
-CRITERIA = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin")
+CRITERIA = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "aic")
+# Those a clustering without a likelihood (KMeans, MiniBatchKMeans) gives.
+CLUSTERING_CRITERIA = CRITERIA[:4]
 
 
 def knee_point(x, y):
@@ -45,22 +49,32 @@ class ClusterCountSelection:
     Attributes
     ----------
     n_clusters : ndarray of shape (n_candidates,)
-    inertia, silhouette, calinski_harabasz, davies_bouldin, fit_time : ndarray
+    inertia, silhouette, calinski_harabasz, davies_bouldin, bic, aic, \
+fit_time : ndarray
         One value per candidate (fit_time in seconds; silhouette on
-        ``silhouette_sample_size`` samples when that was given).
+        ``silhouette_sample_size`` samples when that was given; NaN for a
+        criterion not computed). For a mixture, the inertia is that of its
+        most probable components (the sum of squared distances of the samples
+        to the mean of theirs).
     recommended : dict
         Criterion name -> the number of clusters it recommends (the elbow of
         the inertia; the best value of the others).
     best_n_clusters_ : int
-        The silhouette's recommendation (the elbow's without a silhouette).
+        The BIC's recommendation for a mixture; otherwise the silhouette's
+        (the elbow's without a silhouette).
     best_estimator_ : estimator
         The fitted candidate with best_n_clusters_ clusters.
+    best_labels_ : ndarray of shape (n_samples,)
+        Its labels (a mixture's: the most probable components).
     estimators_ : list of estimators
         Every fitted candidate.
     """
 
-    def __init__(self, n_clusters, scores, estimators):
+    def __init__(self, n_clusters, scores, estimators, labels=None):
         self.n_clusters = np.asarray(n_clusters)
+        # Each candidate's labels (a mixture's most probable components).
+        self._labels = ([estimator.labels_ for estimator in estimators]
+                        if labels is None else labels)
         for name in CRITERIA + ("fit_time",):
             setattr(self, name, np.asarray(scores[name], dtype=np.float64))
         self.estimators_ = estimators
@@ -75,11 +89,18 @@ class ClusterCountSelection:
             "calinski_harabasz": self._best(self.calinski_harabasz, np.nanargmax),
             "davies_bouldin": self._best(self.davies_bouldin, np.nanargmin),
         }
-        # The silhouette's choice, else the elbow, else the first candidate.
+        for name in ("bic", "aic"):  # mixtures only
+            if not np.all(np.isnan(getattr(self, name))):
+                self.recommended[name] = self._best(getattr(self, name), np.nanargmin)
+        # The BIC's choice (mixtures), else the silhouette's, else the elbow,
+        # else the first candidate.
         self.best_n_clusters_ = next(
-            (k for k in (self.recommended["silhouette"], self.recommended["inertia"])
+            (k for k in (self.recommended.get("bic"), self.recommended["silhouette"],
+                         self.recommended["inertia"])
              if k is not None), int(self.n_clusters[0]))
-        self.best_estimator_ = estimators[list(self.n_clusters).index(self.best_n_clusters_)]
+        best = list(self.n_clusters).index(self.best_n_clusters_)
+        self.best_estimator_ = estimators[best]
+        self.best_labels_ = self._labels[best]
 
     def _best(self, values, arg):
         if np.all(np.isnan(values)):
@@ -87,9 +108,12 @@ class ClusterCountSelection:
         return int(self.n_clusters[arg(values)])
 
     def table(self):
-        """The scores as a dict of columns (one row per candidate)."""
+        """The scores as a dict of columns (one row per candidate); the BIC
+        and AIC columns only where they were computed (mixtures)."""
+        names = [name for name in CRITERIA
+                 if name in CLUSTERING_CRITERIA or not np.all(np.isnan(getattr(self, name)))]
         return {"n_clusters": self.n_clusters,
-                **{name: getattr(self, name) for name in CRITERIA + ("fit_time",)}}
+                **{name: getattr(self, name) for name in names + ["fit_time"]}}
 
     def to_frame(self):
         """The table as a pandas DataFrame (needs pandas)."""
@@ -125,6 +149,9 @@ class ClusterCountSelection:
         """
         if criterion not in CRITERIA:
             raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
+        if criterion not in self.recommended:
+            raise ValueError(f"{criterion!r} was not computed: it needs a Gaussian "
+                             "mixture estimator")
         if criterion == "inertia":
             return self.plot_elbow(ax=ax)
         ax = _axes(ax)
@@ -154,7 +181,7 @@ class ClusterCountSelection:
         Returns the matplotlib Axes.
         """
         n_clusters = self.best_n_clusters_ if n_clusters is None else n_clusters
-        labels = self.estimators_[list(self.n_clusters).index(n_clusters)].labels_
+        labels = self._labels[list(self.n_clusters).index(n_clusters)]
         coefficients = silhouette_samples(X, labels)
         ax = _axes(ax)
         colors = cluster_colors(n_clusters)
@@ -183,23 +210,27 @@ def _axes(ax):
     return _new_axes() if ax is None else ax
 
 
-def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=CRITERIA,
+def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=None,
                       silhouette_sample_size=None, random_state=0):
     """Fit a clustering for each candidate number of clusters and score it.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        The samples, validated once (float32 or float64 kept).
+        The samples, validated once (float32 or float64 kept); for KMeans
+        candidates also centered once, with their squared norms.
     n_clusters : iterable of int, default=range(2, 11)
         The candidates, each at least 2.
-    estimator : estimator with ``n_clusters``, ``labels_`` and ``inertia_``, \
-            default=None
-        Cloned for each candidate with its ``n_clusters`` set; None:
+    estimator : estimator, default=None
+        Cloned for each candidate. A clustering with ``n_clusters``,
+        ``labels_`` and ``inertia_`` (KMeans, MiniBatchKMeans), or a Gaussian
+        mixture with ``n_components``, ``predict``, ``bic`` and ``aic``
+        (GaussianMixture, BayesianGaussianMixture without bic/aic). None:
         ``KMeans(random_state=0)``.
-    criteria : sequence of str, default=all of CRITERIA
+    criteria : sequence of str, default=None
         The scores to compute (the others are NaN, with no recommendation):
-        'inertia', 'silhouette', 'calinski_harabasz', 'davies_bouldin'.
+        'inertia', 'silhouette', 'calinski_harabasz', 'davies_bouldin', and
+        for a mixture with them 'bic' and 'aic'. None: all that apply.
     silhouette_sample_size : int, default=None
         Score the silhouette on this many samples drawn with random_state
         (as ``silhouette_score(sample_size=...)``); None: on all of them.
@@ -214,28 +245,64 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=CR
     candidates = [int(k) for k in n_clusters]
     if not candidates or min(candidates) < 2:
         raise ValueError(f"n_clusters must be numbers of at least 2, got {candidates}")
+    estimator = KMeans(random_state=0) if estimator is None else estimator
+    mixture = "n_components" in estimator.get_params()
+    likelihood = mixture and hasattr(estimator, "bic") and hasattr(estimator, "aic")
+    if criteria is None:
+        criteria = CRITERIA if likelihood else CLUSTERING_CRITERIA
     unknown = set(criteria) - set(CRITERIA)
     if unknown or "inertia" not in criteria:
         raise ValueError(f"criteria must include 'inertia' and come from {CRITERIA}, "
                          f"got {tuple(criteria)}")
+    if not likelihood and {"bic", "aic"} & set(criteria):
+        raise ValueError("'bic' and 'aic' need a Gaussian mixture estimator with bic "
+                         f"and aic methods, got {type(estimator).__name__}")
     scorers = {
         "silhouette": lambda labels: silhouette_score(
             X, labels, sample_size=silhouette_sample_size, random_state=random_state),
         "calinski_harabasz": lambda labels: calinski_harabasz_score(X, labels),
         "davies_bouldin": lambda labels: davies_bouldin_score(X, labels),
     }
-    estimator = KMeans(random_state=0) if estimator is None else estimator
+    if likelihood:
+        scorers["bic"] = lambda labels: model.bic(X)
+        scorers["aic"] = lambda labels: model.aic(X)
     scores = {name: [] for name in CRITERIA + ("fit_time",)}
-    fitted = []
+    fitted, all_labels = [], []
+    # KMeans candidates share one centered copy of X and its squared norms.
+    prepared = None
+    if type(estimator) is KMeans:
+        prepared = clone(estimator)._prepare(X, effective_n_threads())
     for k in candidates:
-        model = clone(estimator).set_params(n_clusters=k)
+        model = clone(estimator).set_params(**{
+            "n_components" if mixture else "n_clusters": k})
         start = time.perf_counter()
-        model.fit(X)
+        if mixture:
+            labels = model.fit_predict(X)
+        elif prepared is not None:
+            model._validate_params()
+            model.n_features_in_ = X.shape[1]
+            model._check_n_samples(X)
+            labels = model._fit_validated(X, None, prepared).labels_
+        else:
+            labels = model.fit(X).labels_
         scores["fit_time"].append(time.perf_counter() - start)
-        labels = model.labels_
-        scores["inertia"].append(model.inertia_)
+        scores["inertia"].append(_within_cluster_sum_of_squares(X, labels) if mixture
+                                 else model.inertia_)
+        for name in ("bic", "aic"):
+            if name not in scorers:
+                scores[name].append(np.nan)
         for name, scorer in scorers.items():
             scores[name].append(scorer(labels) if name in criteria
                                 and np.unique(labels).size >= 2 else np.nan)
         fitted.append(model)
-    return ClusterCountSelection(candidates, scores, fitted)
+        all_labels.append(labels)
+    return ClusterCountSelection(candidates, scores, fitted, all_labels)
+
+
+def _within_cluster_sum_of_squares(X, labels):
+    """Sum over samples of the squared distance to the mean of their cluster."""
+    total = 0.0
+    for cluster in np.unique(labels):
+        members = np.asarray(X[labels == cluster], dtype=np.float64)
+        total += float(np.sum((members - members.mean(axis=0)) ** 2))
+    return total

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sklearn.datasets
-from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
@@ -30,19 +29,9 @@ from turbocluster.__main__ import main
 
 pd = pytest.importorskip("pandas")
 
-N_SAMPLES = 60
+N_SAMPLES = 60  # the size of conftest's blobs
 N_CLUSTERS = 3
 SKLEARN_DATA = Path(sklearn.datasets.__file__).parent / "data"
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    # Well separated blobs: any correct K-means recovers them exactly.
-    X, y = make_blobs(
-        n_samples=N_SAMPLES, centers=N_CLUSTERS, n_features=2, cluster_std=0.5,
-        random_state=0,
-    )
-    return X, y
 
 
 def _labels_from(text):
@@ -108,6 +97,10 @@ def test_no_path_runs_the_demonstration_with_the_options(capsys, monkeypatch):
     (params, _, _, _, estimator), = calls
     assert params == dict(n_clusters=None, n_init="auto", max_iter=100, random_state=0)
     assert estimator == "MiniBatchKMeans"
+    calls.clear()
+    _run(capsys, ["--tol", "0.5"])
+    (params, _, _, _, _), = calls
+    assert params["tol"] == 0.5
 
 
 ###############################################################################
@@ -264,11 +257,6 @@ def test_sklearn_gzipped_tables(capsys, filename, loader):
 
 ###############################################################################
 # Choosing what to cluster
-
-
-@pytest.fixture(scope="module")
-def wine_frame():
-    return sklearn.datasets.load_wine(as_frame=True).frame
 
 
 def test_dataframe_index_and_target_are_not_clustered(tmp_path, capsys, wine_frame):

@@ -14,16 +14,23 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans as SklearnKMeans
 from sklearn.datasets import load_digits, make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from threadpoolctl import threadpool_limits
 
 import turbocluster._cli_demo as demo
 from turbocluster import KMeans
-from turbocluster._cli_common import CLIError, format_inertia
+from turbocluster._cli_common import CLIError, format_inertia, format_log_likelihood
+from turbocluster._mixture import GaussianMixture
 from turbocluster._threads import effective_n_threads
 
 N_SAMPLES = 2_000
 PARAMS = {"n_clusters": None, "algorithm": "lloyd", "n_init": "auto", "max_iter": 300,
           "random_state": 0}
+# --algorithm gmm without options, as the command line passes them.
+MIXTURE_PARAMS = {"n_components": None, "covariance_type": "full", "n_init": 1,
+                  "max_iter": 100, "random_state": 0}
 LIBRARIES = ("turbocluster", "scikit-learn")
 TIME = r"\d+(\.\d+)? (us|ms|s)"
 
@@ -31,6 +38,7 @@ TIME = r"\d+(\.\d+)? (us|ms|s)"
 @pytest.fixture(autouse=True)
 def small_demo(monkeypatch):
     monkeypatch.setattr(demo, "_GENERATED_SAMPLES", N_SAMPLES)
+    monkeypatch.setattr(demo, "_MIXTURE_SAMPLES", N_SAMPLES)
     monkeypatch.setattr(demo, "_DIGITS_SETTLE_S", 0.0)
     monkeypatch.setattr(demo, "_GENERATED_SETTLE_S", 0.0)
 
@@ -39,6 +47,53 @@ def _run(dtype=None, **params):
     stdout, stderr = io.StringIO(), io.StringIO()
     demo.run_demo({**PARAMS, **params}, dtype, stdout, stderr)
     return stdout.getvalue(), stderr.getvalue()
+
+
+def _run_mixture(dtype=None, **params):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    demo.run_demo({**MIXTURE_PARAMS, **params}, dtype, stdout, stderr,
+                  "GaussianMixture")
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def _mixture_rows(out):
+    """{(dtype, library): (n_iter, log-likelihood text, ARI text, time text, speed)}."""
+    rows = {}
+    for line in out.splitlines():
+        match = re.fullmatch(
+            rf"(float64|float32)  ({'|'.join(LIBRARIES)})\s+(\d+)\s+(\S+)\s+"
+            rf"(-?\d\.\d{{4}})\s+({TIME})\s+(\d+\.\d\dx)", line)
+        if match:
+            dtype, library, n_iter, log_likelihood, ari, seconds, _, _, speed = (
+                match.groups())
+            rows[dtype, library] = int(n_iter), log_likelihood, ari, seconds, speed
+    return rows
+
+
+def _mixture_data():
+    return make_blobs(n_samples=N_SAMPLES, n_features=demo._MIXTURE_FEATURES,
+                      centers=demo._MIXTURE_COMPONENTS,
+                      cluster_std=demo._MIXTURE_CLUSTER_STD,
+                      random_state=demo._MIXTURE_SEED)
+
+
+def _check_mixture_rows(rows, dtypes, params):
+    """Every row of the mixture section is that of a fit run here, with the
+    parameters the section prints; scikit-learn's row is scikit-learn's."""
+    X, y = _mixture_data()
+    assert sorted(rows) == sorted((d, lib) for d in dtypes for lib in LIBRARIES)
+    for dtype in dtypes:
+        X_dtype = X.astype(dtype)
+        for estimator, library in ((GaussianMixture, "turbocluster"),
+                                   (SklearnGaussianMixture, "scikit-learn")):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model = estimator(**params).fit(X_dtype)
+            n_iter, log_likelihood, ari, _, _ = rows[dtype, library]
+            assert n_iter == model.n_iter_ == params["max_iter"]  # tol=0: every one
+            assert log_likelihood == format_log_likelihood(model.score(X_dtype))
+            assert ari == f"{adjusted_rand_score(y, model.predict(X_dtype)):.4f}"
+        assert rows[dtype, "scikit-learn"][4] == "1.00x"
 
 
 def _generated_rows(out):
@@ -91,6 +146,7 @@ def test_both_sections_with_both_dtypes():
     assert sorted(rows) == sorted((d, lib) for d in ("float64", "float32")
                                   for lib in LIBRARIES), out
     X = _generated_data()
+    assert "KMeans and GaussianMixture side by side" in lines[0]
     for dtype in ("float64", "float32"):
         ours, theirs = rows[dtype, "turbocluster"], rows[dtype, "scikit-learn"]
         assert ours[0] == theirs[0], out
@@ -103,6 +159,14 @@ def test_both_sections_with_both_dtypes():
             assert row[1] == format_inertia(model.inertia_)
     assert "note" not in out  # printed only when the iteration counts differ
 
+    # Then the mixture section, with its own parameters.
+    assert out.index("KMeans on generated data") < out.index(
+        "GaussianMixture on generated data: the speed on equal work")
+    params = {"n_components": demo._MIXTURE_COMPONENTS, "covariance_type": "full",
+              "init_params": "random_from_data", "n_init": 1,
+              "max_iter": demo._MIXTURE_MAX_ITER, "tol": 0, "random_state": 0}
+    _check_mixture_rows(_mixture_rows(out), ("float64", "float32"), params)
+
 
 def test_one_dtype():
     out, err = _run(dtype="float32", n_clusters=5, random_state=3)
@@ -110,7 +174,12 @@ def test_one_dtype():
     assert "1797 samples x 64 features, float32" in out
     rows = _generated_rows(out)
     assert sorted(rows) == [("float32", lib) for lib in sorted(LIBRARIES)], out
+    assert sorted(_mixture_rows(out)) == [("float32", lib) for lib in sorted(LIBRARIES)]
     assert "parameters      n_clusters=5, algorithm='lloyd', n_init=1" in out
+    # --n-clusters is KMeans': the mixture keeps its own components; the
+    # seed is for every section.
+    assert "parameters      n_components=8, covariance_type='full'" in out
+    assert "max_iter=10, tol=0, random_state=3" in out.replace("\n" + " " * 16, " ")
     expected = KMeans(n_clusters=5, n_init=1, max_iter=demo._GENERATED_MAX_ITER,
                       tol=0, random_state=3).fit(_generated_data().astype(np.float32))
     assert rows["float32", "turbocluster"][:2] == (
@@ -184,3 +253,82 @@ def test_minibatch_demo_compares_minibatchkmeans():
     assert ours[0] == ref[0] == demo._GENERATED_MINIBATCH_PASSES
     assert ours[1] == ref[1]  # the same inertia, as printed
     assert "Traceback" not in stderr.getvalue()
+    assert "GaussianMixture" not in out  # its own sections alone
+
+
+###############################################################################
+# GaussianMixture
+
+
+def test_mixture_demo_alone():
+    # --algorithm gmm: the mixture section alone, both dtypes, every figure
+    # that of a fit run here; not converging at max_iter (tol=0) is the
+    # point, not a warning.
+    out, err = _run_mixture()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0].endswith("GaussianMixture side by side")
+    assert "digits" not in out and "KMeans" not in out
+    assert f"make_blobs(n_samples={N_SAMPLES}, n_features=8, centers=8" in out
+    assert f"median of {demo._MIXTURE_REPEATS} fits, after an untimed warm-up" in out
+    params = {"n_components": demo._MIXTURE_COMPONENTS, "covariance_type": "full",
+              "init_params": "random_from_data", "n_init": 1,
+              "max_iter": demo._MIXTURE_MAX_ITER, "tol": 0, "random_state": 0}
+    assert ("parameters      n_components=8, covariance_type='full', "
+            "init_params='random_from_data', n_init=1, max_iter=10, tol=0, "
+            "random_state=0") in out.replace("\n" + " " * 16, " ")
+    rows = _mixture_rows(out)
+    _check_mixture_rows(rows, ("float64", "float32"), params)
+    agreement = next(line for line in lines if line.startswith("agreement"))
+    assert re.fullmatch(r"agreement\s+of the two labelings \(adjusted Rand index\): "
+                        r"float64 \d\.\d{4},", agreement), agreement
+    assert "note" not in out
+
+
+def test_mixture_demo_takes_the_options():
+    out, err = _run_mixture("float32", n_components=3, covariance_type="diag",
+                            max_iter=4, random_state=2)
+    assert err == ""
+    params = {"n_components": 3, "covariance_type": "diag",
+              "init_params": "random_from_data", "n_init": 1, "max_iter": 4,
+              "tol": 0, "random_state": 2}
+    _check_mixture_rows(_mixture_rows(out), ("float32",), params)
+    assert "untimed warm-up fit (2 iterations)" in out.replace("\n" + " " * 16, " ")
+
+
+def test_mixture_demo_too_many_components():
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.raises(CLIError, match=rf"--n-components {N_SAMPLES + 1} is larger "
+                                       rf"than the number of samples \({N_SAMPLES}\) "
+                                       "in the generated data set"):
+        demo.run_demo({**MIXTURE_PARAMS, "n_components": N_SAMPLES + 1}, None,
+                      stdout, stderr, "GaussianMixture")
+    assert stdout.getvalue() == "" and stderr.getvalue() == ""
+
+
+def test_mixture_demo_prints_other_warnings_once(monkeypatch):
+    # ConvergenceWarning is expected (tol=0); any other warning is printed,
+    # once for all the fits.
+    class WarningMixture(GaussianMixture):
+        def fit(self, X, y=None):
+            warnings.warn("a warning of every fit", UserWarning, stacklevel=2)
+            return super().fit(X, y)
+
+    monkeypatch.setattr(demo, "GaussianMixture", WarningMixture)
+    out, err = _run_mixture("float64")
+    assert err == "turbocluster: warning: a warning of every fit\n"
+    assert len(_mixture_rows(out)) == 2
+
+
+def test_mixture_demo_notes_unequal_iterations(monkeypatch):
+    class ShortMixture(GaussianMixture):
+        def fit(self, X, y=None):
+            self.max_iter = min(self.max_iter, 2)
+            return super().fit(X, y)
+
+    monkeypatch.setattr(demo, "GaussianMixture", ShortMixture)
+    out, _ = _run_mixture("float64")
+    rows = _mixture_rows(out)
+    assert rows["float64", "turbocluster"][0] == 2
+    assert rows["float64", "scikit-learn"][0] == demo._MIXTURE_MAX_ITER
+    assert "note            in float64, a library stopped before max_iter=10" in out

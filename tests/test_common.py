@@ -4,7 +4,13 @@ import pytest
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from turbocluster import KMeans, MiniBatchKMeans
+from turbocluster import (
+    BayesianGaussianMixture,
+    GaussianMixture,
+    GaussianMixtureAnomalyDetector,
+    KMeans,
+    MiniBatchKMeans,
+)
 
 # What scikit-learn 1.9.1 itself expects sklearn.cluster.KMeans to fail
 # (PER_ESTIMATOR_XFAIL_CHECKS[KMeans] in
@@ -35,6 +41,13 @@ def _expected_failed_checks(estimator):
         KMeans(init="random", n_init=2, algorithm="elkan"),
         MiniBatchKMeans(),
         MiniBatchKMeans(init="random", batch_size=16),
+        GaussianMixture(),
+        GaussianMixture(covariance_type="diag", init_params="random_from_data"),
+        GaussianMixture(covariance_type="tied", n_components=2),
+        GaussianMixtureAnomalyDetector(),
+        GaussianMixtureAnomalyDetector(contamination=0.1, covariance_type="spherical"),
+        BayesianGaussianMixture(),
+        BayesianGaussianMixture(covariance_type="diag"),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
@@ -54,6 +67,11 @@ def test_expected_failed_checks_match_scikit_learn():
     assert set(_get_expected_failed_checks(SkKMeans())) == set(
         KMEANS_EXPECTED_FAILED_CHECKS
     )
+    # scikit-learn expects its BayesianGaussianMixture to pass every check,
+    # so ours has no exception either.
+    from sklearn.mixture import BayesianGaussianMixture as SkBayesianGaussianMixture
+
+    assert _get_expected_failed_checks(SkBayesianGaussianMixture()) == {}
 
 
 def test_private_sklearn_names_we_rely_on():

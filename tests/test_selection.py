@@ -80,6 +80,8 @@ def test_plots_return_axes_and_accept_ax():
     diagram = selection.plot_silhouette_diagram(X)
     assert diagram.get_title() == "3 clusters"
     with pytest.raises(ValueError, match="criterion must be one of"):
+        selection.plot_scores("likelihood")
+    with pytest.raises(ValueError, match="needs a Gaussian mixture"):
         selection.plot_scores("bic")
     # A criterion left out: an empty curve, no marker.
     only_inertia = select_n_clusters(X, range(2, 6), criteria=("inertia",))
@@ -101,3 +103,29 @@ def test_criteria_left_out_are_nan_without_a_recommendation():
     assert selection.best_n_clusters_ == selection.recommended["inertia"] == 3
     with pytest.raises(ValueError, match="criteria must include 'inertia'"):
         select_n_clusters(X, range(2, 4), criteria=("silhouette",))
+
+
+def test_gaussian_mixture_candidates_get_bic_and_aic():
+    # With a Gaussian mixture, each candidate's BIC and AIC are its own
+    # (fitted on the same data), the lowest is recommended, and the BIC's
+    # choice is the best model; the inertia is that of its labels.
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+
+    from turbocluster import GaussianMixture
+
+    X, _ = make_blobs(n_samples=1500, n_features=2, centers=4, random_state=1)
+    selection = select_n_clusters(X, range(2, 7),
+                                  estimator=GaussianMixture(random_state=0))
+    reference = [SkGaussianMixture(k, random_state=0).fit(X) for k in range(2, 7)]
+    np.testing.assert_allclose(selection.bic, [m.bic(X) for m in reference], rtol=1e-6)
+    np.testing.assert_allclose(selection.aic, [m.aic(X) for m in reference], rtol=1e-6)
+    assert selection.recommended["bic"] == 4 == selection.best_n_clusters_
+    assert selection.best_estimator_.n_components == 4
+    labels = reference[2].predict(X)
+    within = sum(float(np.sum((X[labels == c] - X[labels == c].mean(axis=0)) ** 2))
+                 for c in range(4))
+    assert selection.inertia[2] == pytest.approx(within, rel=1e-9)
+    assert {"bic", "aic"} <= set(selection.table())
+    selection.plot_scores("bic")
+    with pytest.raises(ValueError, match="need a Gaussian mixture"):
+        select_n_clusters(X, range(2, 4), criteria=("inertia", "bic"))

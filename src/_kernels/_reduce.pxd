@@ -84,6 +84,21 @@ cdef inline double* alloc_partials(ChunkPlan plan, Py_ssize_t partial_size) noex
     return partials
 
 
+cdef inline double* alloc_partials_unzeroed(ChunkPlan plan,
+                                            Py_ssize_t partial_size) noexcept nogil:
+    """Partial buffers as alloc_partials, not zeroed: each group zeroes its
+    own row (zero_partial) in the parallel region, so that large partials
+    (a Gaussian mixture's n_components x n_features^2 sums) are not cleared
+    by one thread while the others wait."""
+    return <double*> malloc(max(plan.n_groups * partial_size, 1) * sizeof(double))
+
+
+cdef inline void zero_partial(double* part, Py_ssize_t partial_size) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(partial_size):
+        part[j] = 0.0
+
+
 cdef inline void sum_partials_in_order(
     const double* partials,   # IN (n_groups, stride): a group's row starts at g * stride
     Py_ssize_t n_groups,
