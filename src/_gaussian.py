@@ -210,6 +210,18 @@ def precision_cholesky(covariances, covariance_type, jitter_start, jitter_stop,
     """
     repairs = {}
     finite = bool(np.all(np.isfinite(covariances)))
+    if covariance_type == "full" and finite:
+        # The common case in one batched call each (per-matrix LAPACK calls
+        # cost more in Python than in arithmetic at these sizes); any
+        # failure goes through the repairs below.
+        try:
+            lower = np.linalg.cholesky(covariances)
+        except np.linalg.LinAlgError:
+            lower = None
+        if lower is not None and np.all(
+                np.diagonal(lower, axis1=1, axis2=2) ** 2 > floor):
+            inverse = np.linalg.inv(lower)
+            return list(np.triu(inverse.transpose(0, 2, 1))), repairs
     if covariance_type in ("full", "tied"):
         stack = covariances if covariance_type == "full" else covariances[None]
         factors = []
