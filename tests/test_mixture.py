@@ -812,3 +812,27 @@ def test_sparse_input_raises_type_error():
     gm = GaussianMixture(2, random_state=0).fit(X)
     with pytest.raises(TypeError, match="dense data is required"):
         gm.predict(X_sparse)
+
+
+@pytest.mark.parametrize("n_features", [8, 24, 25, 40])
+def test_both_full_kernels_agree_with_sklearn_and_across_threads(n_features):
+    # 'full' computes its products without BLAS up to 24 features and by a
+    # GEMM above (_em.pyx, SMALL_FULL_FEATURES): both sides of the switch
+    # agree with scikit-learn to SK_RTOL and are bit-identical for 1 and 2
+    # threads.
+    X, _ = make_blobs(n_samples=3000, n_features=n_features, centers=3,
+                      random_state=0)
+    params = dict(n_components=3, covariance_type="full", max_iter=5, tol=0.0,
+                  random_state=0, init_params="random_from_data")
+    ours = _fit(GaussianMixture, X, **params)
+    reference = _fit(SkGaussianMixture, X, **params)
+    assert_allclose(ours.lower_bound_, reference.lower_bound_, rtol=SK_RTOL)
+    _assert_close(ours.means_, reference.means_, SK_RTOL, "means_")
+    _assert_close(ours.covariances_, reference.covariances_, SK_RTOL, "covariances_")
+    fits = []
+    for n_threads in (1, 2):
+        with threadpool_limits(limits=n_threads, user_api="openmp"):
+            fits.append(_fit(GaussianMixture, X.astype(np.float32), **params))
+    assert_array_equal(fits[0].means_, fits[1].means_)
+    assert_array_equal(fits[0].covariances_, fits[1].covariances_)
+    assert fits[0].lower_bound_ == fits[1].lower_bound_

@@ -15,6 +15,8 @@
 typedef double turbocluster_d4 __attribute__((vector_size(32)));
 typedef float turbocluster_f4 __attribute__((vector_size(16)));
 typedef float turbocluster_f8 __attribute__((vector_size(32)));
+typedef long long turbocluster_i4 __attribute__((vector_size(32)));
+typedef int turbocluster_n8 __attribute__((vector_size(32)));
 
 /* out[i] = c - scale * sum_{j < n_features} ((y[j * stride + i] - m[j]) * p[j])^2
  * for every i < n, and top[i] = max(top[i], out[i]) (the normalisation's
@@ -80,6 +82,92 @@ typedef float turbocluster_f8 __attribute__((vector_size(32)));
             top[i] = v > top[i] ? v : top[i];                                   \
         }                                                                       \
     }
+
+/* The 'full' E-step of one component without a GEMM, for few features:
+ * with xt the centered chunk transposed (xt[l * n + i] = x_i[l] - c[l]) and
+ * pt = P^T (row j holds column j of the upper-triangular P, so y_j sums
+ * l <= j only),
+ *   out[i] = c0 - 0.5 * sum_j (sum_{l <= j} xt[l, i] pt[j, l] - mp[j])^2,
+ * and top[i] = max(top[i], out[i]). The samples go along the vector lanes and
+ * each block's columns of xt stay in L1; no product matrix is written, and
+ * the triangle halves the GEMM's multiplications. */
+#define TURBOCLUSTER_TRIANGULAR(NAME, TYPE, VEC, MASK, WIDTH)                         \
+    TURBOCLUSTER_DISPATCH void NAME(                                            \
+        TYPE *out, const TYPE *xt, ptrdiff_t n, const TYPE *pt,                 \
+        const TYPE *mp, ptrdiff_t n_features, double c0, TYPE *top)             \
+    {                                                                           \
+        const ptrdiff_t d = n_features;                                         \
+        const TYPE c = (TYPE) c0;                                               \
+        ptrdiff_t i = 0, j, l;                                                  \
+        /* Two vectors of samples per sweep: each coefficient of P, broadcast \
+         * once, feeds two multiply-adds. */                                   \
+        for (; i + 2 * WIDTH <= n; i += 2 * WIDTH) {                            \
+            VEC q0 = {0}, q1 = {0}, acc0, acc1, v0, v1, t0, t1;                 \
+            for (j = 0; j < d; ++j) {                                           \
+                const TYPE *row = pt + j * d;                                   \
+                TURBOCLUSTER_LOAD(acc0, xt + i);                                \
+                TURBOCLUSTER_LOAD(acc1, xt + i + WIDTH);                        \
+                acc0 = acc0 * row[0];                                           \
+                acc1 = acc1 * row[0];                                           \
+                for (l = 1; l <= j; ++l) {                                      \
+                    const TYPE coefficient = row[l];                            \
+                    TURBOCLUSTER_LOAD(v0, xt + l * n + i);                      \
+                    TURBOCLUSTER_LOAD(v1, xt + l * n + i + WIDTH);              \
+                    acc0 += v0 * coefficient;                                   \
+                    acc1 += v1 * coefficient;                                   \
+                }                                                               \
+                acc0 -= mp[j];                                                  \
+                acc1 -= mp[j];                                                  \
+                q0 += acc0 * acc0;                                              \
+                q1 += acc1 * acc1;                                              \
+            }                                                                   \
+            q0 = c - (TYPE) 0.5 * q0;                                           \
+            q1 = c - (TYPE) 0.5 * q1;                                           \
+            TURBOCLUSTER_STORE(out + i, q0);                                    \
+            TURBOCLUSTER_STORE(out + i + WIDTH, q1);                            \
+            TURBOCLUSTER_LOAD(t0, top + i);                                     \
+            TURBOCLUSTER_LOAD(t1, top + i + WIDTH);                             \
+            {                                                                   \
+                const MASK m0 = q0 > t0, m1 = q1 > t1;                          \
+                t0 = (VEC) (((MASK) q0 & m0) | ((MASK) t0 & ~m0));              \
+                t1 = (VEC) (((MASK) q1 & m1) | ((MASK) t1 & ~m1));              \
+            }                                                                   \
+            TURBOCLUSTER_STORE(top + i, t0);                                    \
+            TURBOCLUSTER_STORE(top + i + WIDTH, t1);                            \
+        }                                                                       \
+        for (; i < n; ++i) {                                                    \
+            TYPE q = 0;                                                         \
+            for (j = 0; j < d; ++j) {                                           \
+                TYPE acc = 0;                                                   \
+                for (l = 0; l <= j; ++l)                                        \
+                    acc += xt[l * n + i] * pt[j * d + l];                       \
+                acc -= mp[j];                                                   \
+                q += acc * acc;                                                 \
+            }                                                                   \
+            q = c - (TYPE) 0.5 * q;                                             \
+            out[i] = q;                                                         \
+            top[i] = q > top[i] ? q : top[i];                                   \
+        }                                                                       \
+    }
+
+TURBOCLUSTER_TRIANGULAR(turbocluster_triangular_d, double, turbocluster_d4, turbocluster_i4, 4)
+TURBOCLUSTER_TRIANGULAR(turbocluster_triangular_f, float, turbocluster_f8, turbocluster_n8, 8)
+
+/* out[j * n_rows + i] = X[i * n_features + j] - center[j]: a chunk centered
+ * and transposed. */
+#define TURBOCLUSTER_CENTERED_TRANSPOSE(NAME, TYPE)                             \
+    TURBOCLUSTER_DISPATCH void NAME(                                            \
+        const TYPE *X, ptrdiff_t n_rows, ptrdiff_t n_features,                  \
+        const TYPE *center, TYPE *out)                                          \
+    {                                                                           \
+        ptrdiff_t i, j;                                                         \
+        for (j = 0; j < n_features; ++j)                                        \
+            for (i = 0; i < n_rows; ++i)                                        \
+                out[j * n_rows + i] = X[i * n_features + j] - center[j];        \
+    }
+
+TURBOCLUSTER_CENTERED_TRANSPOSE(turbocluster_centered_transpose_d, double)
+TURBOCLUSTER_CENTERED_TRANSPOSE(turbocluster_centered_transpose_f, float)
 
 /* out[j * n_rows + i] = X[i * n_features + j] (a chunk transposed), and
  * out[i * n_features + j] = X[i * n_features + j] - center[j]. */
@@ -200,7 +288,6 @@ TURBOCLUSTER_GATHERED_MOMENTS(turbocluster_gathered_moments_f, float)
 TURBOCLUSTER_GATHERED_ROWS(turbocluster_gathered_rows_d, double)
 TURBOCLUSTER_GATHERED_ROWS(turbocluster_gathered_rows_f, float)
 
-typedef long long turbocluster_i4 __attribute__((vector_size(32)));
 
 /* Lane-wise max(a, b) and "keep a where mask, else 0". */
 static inline turbocluster_d4 turbocluster_max4(turbocluster_d4 a, turbocluster_d4 b)
@@ -369,7 +456,6 @@ TURBOCLUSTER_DISPATCH void turbocluster_normalise_d(
  * eight samples at a time. exp(x) for x <= 0 by a degree-7 Taylor
  * polynomial (truncation below 2^-27), results below 2^-126 flushed to 0.
  * The log-sum-exps and sum r log r are returned in double. */
-typedef int turbocluster_n8 __attribute__((vector_size(32)));
 
 static inline turbocluster_f8 turbocluster_max8f(turbocluster_f8 a, turbocluster_f8 b)
 {
