@@ -219,7 +219,8 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
         k = self.n_components
         resp = labels = None
         if self.init_params == "kmeans":
-            labels = KMeans(n_clusters=k, n_init=1, random_state=random_state).fit(X).labels_
+            labels = KMeans(n_clusters=k, n_init=1,
+                            random_state=random_state).fit(X).labels_
         elif self.init_params == "random":
             resp = random_state.uniform(size=(n_samples, k)).astype(X.dtype)
             resp /= resp.sum(axis=1)[:, np.newaxis]

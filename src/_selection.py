@@ -111,7 +111,8 @@ fit_time : ndarray
         """The scores as a dict of columns (one row per candidate); the BIC
         and AIC columns only where they were computed (mixtures)."""
         names = [name for name in CRITERIA
-                 if name in CLUSTERING_CRITERIA or not np.all(np.isnan(getattr(self, name)))]
+                 if name in CLUSTERING_CRITERIA
+                 or not np.all(np.isnan(getattr(self, name)))]
         return {"n_clusters": self.n_clusters,
                 **{name: getattr(self, name) for name in names + ["fit_time"]}}
 

@@ -435,7 +435,8 @@ def em_pass(
                 n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
                 chunk_weighted_log_prob(
                     &X[chunk, 0], n_rows, d, K, &means[0, 0], &prec[0, 0],
-                    &mean_prec[0, 0], &center[0], &log_const[0], cov_type, work, wlp_t, top)
+                    &mean_prec[0, 0], &center[0], &log_const[0], cov_type, work,
+                    wlp_t, top)
                 # Responsibilities in place of the densities; the
                 # log-sum-exps are added in sample order.
                 normalise(wlp_t, K, n_rows, top, lse, part + size - 1, True)
@@ -538,7 +539,8 @@ def responsibility_statistics(
                     for k in range(K):
                         if has_resp:
                             r = resp_ptr[(chunk + i) * K + k]
-                            chunk_resp[k * n_rows + i] = <floating> (r if r >= MIN_RESP else 0.0)
+                            chunk_resp[k * n_rows + i] = <floating> (
+                                r if r >= MIN_RESP else 0.0)
                         else:
                             chunk_resp[k * n_rows + i] = 0.0
                     if has_labels:
@@ -658,7 +660,8 @@ def weighted_log_prob_pass(
             n_rows = min(<Py_ssize_t> CHUNK_SIZE, n_samples - chunk)
             chunk_weighted_log_prob(
                 &X[chunk, 0], n_rows, d, K, &means[0, 0], &prec[0, 0],
-                &mean_prec[0, 0], &center[0], &log_const[0], cov_type, work, wlp_t, top)
+                &mean_prec[0, 0], &center[0], &log_const[0], cov_type, work,
+                wlp_t, top)
             if labels_ptr != NULL:
                 for i in range(n_rows):
                     best = 0

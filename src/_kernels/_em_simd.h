@@ -341,121 +341,9 @@ static inline turbocluster_d4 turbocluster_exp4(turbocluster_d4 x)
     return turbocluster_keep4(p * (turbocluster_d4) bits, normal);
 }
 
-/* One sample's log-sum-exp and responsibilities from its weighted
- * log-densities w[k * stride], k < K (scalar path: samples past the last
- * block of 4, or whose densities are all zero or not finite). */
-static inline double turbocluster_normalise_one(
-    double *w, ptrdiff_t stride, ptrdiff_t K, double *r_log_r, int prune,
-    double log_min_resp, double min_resp)
-{
-    double top = -INFINITY, total = 0.0, moment = 0.0;
-    ptrdiff_t k;
-    for (k = 0; k < K; ++k)
-        if (w[k * stride] > top)
-            top = w[k * stride];
-    if (!(top > -INFINITY) || !(top < INFINITY)) {
-        for (k = 0; k < K; ++k)
-            w[k * stride] = 0.0;
-        return top > -INFINITY ? top : -INFINITY;
-    }
-    for (k = 0; k < K; ++k) {
-        double shifted = w[k * stride] - top;
-        double e;
-        if (shifted < -1000.0)
-            shifted = -1000.0;
-        e = turbocluster_exp4((turbocluster_d4) {shifted, 0.0, 0.0, 0.0})[0];
-        if (prune && shifted < log_min_resp)
-            e = 0.0;
-        w[k * stride] = e;
-        total += e;
-        moment += e * shifted;
-    }
-    for (k = 0; k < K; ++k) {
-        const double r = w[k * stride] / total;
-        w[k * stride] = (prune && r < min_resp) ? 0.0 : r;
-    }
-    *r_log_r += moment / total - log(total);
-    return top + log(total);
-}
-
-/* The E-step's normalisation of a chunk (float64 data): w is (K, n), the weighted
- * log-densities of n samples laid out component by component, and tops[i]
- * the largest of sample i's. Each column
- * becomes its sample's responsibilities, lse[i] its log-sum-exp, and
- * sum_i sum_k r log r is added to *r_log_r in sample order. With prune,
- * responsibilities of a term below log_min_resp of the largest, or below
- * min_resp, become 0. Four samples at a time. */
-TURBOCLUSTER_DISPATCH void turbocluster_normalise_d(
-    double *w, ptrdiff_t K, ptrdiff_t n, const double *tops, double *lse,
-    double *r_log_r, int prune, double log_min_resp, double min_resp)
-{
-    const turbocluster_d4 log_min = {log_min_resp, log_min_resp, log_min_resp,
-                                     log_min_resp};
-    const turbocluster_d4 min_r = {min_resp, min_resp, min_resp, min_resp};
-    ptrdiff_t i = 0, k;
-    int lane;
-    for (; i + 4 <= n; i += 4) {
-        turbocluster_d4 top, total = {0}, moment = {0}, inverse, v;
-        int finite = 1;
-        TURBOCLUSTER_LOAD(top, tops + i);
-        for (lane = 0; lane < 4; ++lane)
-            finite &= top[lane] > -INFINITY && top[lane] < INFINITY;
-        if (!finite) {
-            for (lane = 0; lane < 4; ++lane)
-                lse[i + lane] = turbocluster_normalise_one(
-                    w + i + lane, n, K, r_log_r, prune, log_min_resp, min_resp);
-            continue;
-        }
-        for (k = 0; k < K; ++k) {
-            turbocluster_d4 shifted, e;
-            TURBOCLUSTER_LOAD(v, w + k * n + i);
-            shifted = turbocluster_max4(v - top, (turbocluster_d4) {
-                -1000.0, -1000.0, -1000.0, -1000.0});
-            if (prune) {
-                turbocluster_i4 kept = shifted >= log_min;
-                turbocluster_i4 below = shifted < 0.0;
-                /* On separated clusters each sample's terms are its top
-                 * (exp(0) = 1) and others far below it: no exponential to
-                 * take for these four samples. */
-                if (!((kept[0] & below[0]) | (kept[1] & below[1])
-                      | (kept[2] & below[2]) | (kept[3] & below[3]))) {
-                    const turbocluster_d4 one = {1.0, 1.0, 1.0, 1.0};
-                    e = turbocluster_keep4(one, ~below);
-                    TURBOCLUSTER_STORE(w + k * n + i, e);
-                    total += e;
-                    continue;
-                }
-                e = turbocluster_keep4(turbocluster_exp4(shifted), kept);
-            } else {
-                e = turbocluster_exp4(shifted);
-            }
-            TURBOCLUSTER_STORE(w + k * n + i, e);
-            total += e;
-            moment += e * shifted;
-        }
-        inverse = 1.0 / total;
-        for (k = 0; k < K; ++k) {
-            TURBOCLUSTER_LOAD(v, w + k * n + i);
-            v = v * inverse;
-            if (prune)
-                v = turbocluster_keep4(v, v >= min_r);
-            TURBOCLUSTER_STORE(w + k * n + i, v);
-        }
-        for (lane = 0; lane < 4; ++lane) {
-            const double log_total = log(total[lane]);
-            lse[i + lane] = top[lane] + log_total;
-            *r_log_r += moment[lane] * inverse[lane] - log_total;
-        }
-    }
-    for (; i < n; ++i)
-        lse[i] = turbocluster_normalise_one(w + i, n, K, r_log_r, prune,
-                                            log_min_resp, min_resp);
-}
-
-/* The same in float32, for float32 data (as scikit-learn computes it):
- * eight samples at a time. exp(x) for x <= 0 by a degree-7 Taylor
- * polynomial (truncation below 2^-27), results below 2^-126 flushed to 0.
- * The log-sum-exps and sum r log r are returned in double. */
+/* The float32 counterparts, for float32 data (computed in float32, as
+ * scikit-learn does): exp(x) for x <= 0 by a degree-7 Taylor polynomial
+ * (truncation below 2^-27), results below 2^-126 flushed to 0. */
 
 static inline turbocluster_f8 turbocluster_max8f(turbocluster_f8 a, turbocluster_f8 b)
 {
@@ -505,111 +393,139 @@ static inline void turbocluster_log8f(turbocluster_f8 x, double *out)
         out[lane] = (double) e[lane] * 0.6931471805599453 + (double) series[lane];
 }
 
-static inline double turbocluster_normalise_one_f(
-    float *w, ptrdiff_t stride, ptrdiff_t K, double *r_log_r, int prune,
-    float log_min_resp, float min_resp)
+/* log of each lane, in double (float64 data: libm's). */
+static inline void turbocluster_log4(turbocluster_d4 x, double *out)
 {
-    float top = -INFINITY, total = 0.f, moment = 0.f;
-    ptrdiff_t k;
-    for (k = 0; k < K; ++k)
-        if (w[k * stride] > top)
-            top = w[k * stride];
-    if (!(top > -INFINITY) || !(top < INFINITY)) {
-        for (k = 0; k < K; ++k)
-            w[k * stride] = 0.f;
-        return top > -INFINITY ? (double) top : -INFINITY;
-    }
-    for (k = 0; k < K; ++k) {
-        float shifted = w[k * stride] - top;
-        float e;
-        if (shifted < -100.f)
-            shifted = -100.f;
-        e = turbocluster_exp8f((turbocluster_f8) {shifted})[0];
-        if (prune && shifted < log_min_resp)
-            e = 0.f;
-        w[k * stride] = e;
-        total += e;
-        moment += e * shifted;
-    }
-    for (k = 0; k < K; ++k) {
-        const float r = w[k * stride] / total;
-        w[k * stride] = (prune && r < min_resp) ? 0.f : r;
-    }
-    *r_log_r += (double) moment / total - log((double) total);
-    return (double) top + log((double) total);
+    for (int lane = 0; lane < 4; ++lane)
+        out[lane] = log(x[lane]);
 }
 
-TURBOCLUSTER_DISPATCH void turbocluster_normalise_f(
-    float *w, ptrdiff_t K, ptrdiff_t n, const float *tops, double *lse,
-    double *r_log_r, int prune, double log_min_resp, double min_resp)
-{
-    const float log_min_f = (float) log_min_resp, min_f = (float) min_resp;
-    const turbocluster_f8 log_min = {log_min_f, log_min_f, log_min_f, log_min_f,
-                                     log_min_f, log_min_f, log_min_f, log_min_f};
-    const turbocluster_f8 min_r = {min_f, min_f, min_f, min_f,
-                                   min_f, min_f, min_f, min_f};
-    const turbocluster_f8 floor_ = {-100.f, -100.f, -100.f, -100.f,
-                                    -100.f, -100.f, -100.f, -100.f};
-    ptrdiff_t i = 0, k;
-    int lane;
-    for (; i + 8 <= n; i += 8) {
-        turbocluster_f8 top, total = {0}, moment = {0}, inverse, v;
-        int finite = 1;
-        TURBOCLUSTER_LOAD(top, tops + i);
-        for (lane = 0; lane < 8; ++lane)
-            finite &= top[lane] > -INFINITY && top[lane] < INFINITY;
-        if (!finite) {
-            for (lane = 0; lane < 8; ++lane)
-                lse[i + lane] = turbocluster_normalise_one_f(
-                    w + i + lane, n, K, r_log_r, prune, log_min_f, min_f);
-            continue;
-        }
-        for (k = 0; k < K; ++k) {
-            turbocluster_f8 shifted, e;
-            TURBOCLUSTER_LOAD(v, w + k * n + i);
-            shifted = turbocluster_max8f(v - top, floor_);
-            if (prune) {
-                turbocluster_n8 kept = shifted >= log_min;
-                turbocluster_n8 below = shifted < 0.f;
-                turbocluster_n8 ambiguous = kept & below;
-                if (!(ambiguous[0] | ambiguous[1] | ambiguous[2] | ambiguous[3]
-                      | ambiguous[4] | ambiguous[5] | ambiguous[6] | ambiguous[7])) {
-                    const turbocluster_f8 one = {1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f};
-                    e = (turbocluster_f8) ((turbocluster_n8) one & ~below);
-                    TURBOCLUSTER_STORE(w + k * n + i, e);
-                    total += e;
-                    continue;
-                }
-                e = (turbocluster_f8) ((turbocluster_n8) turbocluster_exp8f(shifted)
-                                       & kept);
-            } else {
-                e = turbocluster_exp8f(shifted);
-            }
-            TURBOCLUSTER_STORE(w + k * n + i, e);
-            total += e;
-            moment += e * shifted;
-        }
-        inverse = 1.f / total;
-        for (k = 0; k < K; ++k) {
-            TURBOCLUSTER_LOAD(v, w + k * n + i);
-            v = v * inverse;
-            if (prune)
-                v = (turbocluster_f8) ((turbocluster_n8) v & (v >= min_r));
-            TURBOCLUSTER_STORE(w + k * n + i, v);
-        }
-        {
-            double log_total[8];
-            turbocluster_log8f(total, log_total);
-            for (lane = 0; lane < 8; ++lane) {
-                lse[i + lane] = (double) top[lane] + log_total[lane];
-                *r_log_r += (double) moment[lane] * (double) inverse[lane]
-                            - log_total[lane];
-            }
-        }
+/* One sample's log-sum-exp and responsibilities from its weighted
+ * log-densities w[k * stride], k < K (the scalar path: samples past the last
+ * vector, or whose densities are all zero or not finite). */
+#define TURBOCLUSTER_NORMALISE_ONE(NAME, TYPE, VEC, EXP, FLOOR)                 \
+    static inline double NAME(                                                  \
+        TYPE *w, ptrdiff_t stride, ptrdiff_t K, double *r_log_r, int prune,     \
+        TYPE log_min_resp, TYPE min_resp)                                       \
+    {                                                                           \
+        TYPE top = -INFINITY, total = 0, moment = 0;                            \
+        ptrdiff_t k;                                                            \
+        for (k = 0; k < K; ++k)                                                 \
+            if (w[k * stride] > top)                                            \
+                top = w[k * stride];                                            \
+        if (!(top > -INFINITY) || !(top < INFINITY)) {                          \
+            for (k = 0; k < K; ++k)                                             \
+                w[k * stride] = 0;                                              \
+            return top > -INFINITY ? (double) top : -INFINITY;                  \
+        }                                                                       \
+        for (k = 0; k < K; ++k) {                                               \
+            TYPE shifted = w[k * stride] - top;                                 \
+            TYPE e;                                                             \
+            if (shifted < FLOOR)                                                \
+                shifted = FLOOR;                                                \
+            e = EXP((VEC) {shifted})[0];                                        \
+            if (prune && shifted < log_min_resp)                                \
+                e = 0;                                                          \
+            w[k * stride] = e;                                                  \
+            total += e;                                                         \
+            moment += e * shifted;                                              \
+        }                                                                       \
+        for (k = 0; k < K; ++k) {                                               \
+            const TYPE r = w[k * stride] / total;                               \
+            w[k * stride] = (prune && r < min_resp) ? 0 : r;                    \
+        }                                                                       \
+        *r_log_r += (double) moment / total - log((double) total);              \
+        return (double) top + log((double) total);                              \
     }
-    for (; i < n; ++i)
-        lse[i] = turbocluster_normalise_one_f(w + i, n, K, r_log_r, prune,
-                                              log_min_f, min_f);
-}
+
+/* The E-step's normalisation of a chunk: w is (K, n), the weighted
+ * log-densities of n samples laid out component by component, and tops[i]
+ * the largest of sample i's. Each column becomes its sample's
+ * responsibilities, lse[i] its log-sum-exp (double), and sum_i sum_k r log r
+ * is added to *r_log_r in sample order. With prune, the responsibilities of
+ * a term below log_min_resp of the largest, or below min_resp, become 0, and
+ * a vector of samples whose terms are all their top or pruned takes no
+ * exponential. WIDTH samples at a time. */
+#define TURBOCLUSTER_NORMALISE(NAME, ONE, TYPE, VEC, MASK, WIDTH, MAX, EXP,     \
+                               LOG, FLOOR)                                      \
+    TURBOCLUSTER_DISPATCH void NAME(                                            \
+        TYPE *w, ptrdiff_t K, ptrdiff_t n, const TYPE *tops, double *lse,       \
+        double *r_log_r, int prune, double log_min_resp, double min_resp)       \
+    {                                                                           \
+        const TYPE log_min_t = (TYPE) log_min_resp, min_t = (TYPE) min_resp;    \
+        const VEC zero = {0};                                                   \
+        const VEC log_min = zero + log_min_t, min_r = zero + min_t;             \
+        const VEC floor_ = zero + (TYPE) FLOOR, one = zero + (TYPE) 1;          \
+        ptrdiff_t i = 0, k;                                                     \
+        int lane;                                                               \
+        for (; i + WIDTH <= n; i += WIDTH) {                                    \
+            VEC top, total = zero, moment = zero, inverse, v;                   \
+            double log_total[WIDTH];                                            \
+            int finite = 1;                                                     \
+            TURBOCLUSTER_LOAD(top, tops + i);                                   \
+            for (lane = 0; lane < WIDTH; ++lane)                                \
+                finite &= top[lane] > -INFINITY && top[lane] < INFINITY;        \
+            if (!finite) {                                                      \
+                for (lane = 0; lane < WIDTH; ++lane)                            \
+                    lse[i + lane] = ONE(w + i + lane, n, K, r_log_r, prune,     \
+                                        log_min_t, min_t);                      \
+                continue;                                                       \
+            }                                                                   \
+            for (k = 0; k < K; ++k) {                                           \
+                VEC shifted, e;                                                 \
+                TURBOCLUSTER_LOAD(v, w + k * n + i);                            \
+                shifted = MAX(v - top, floor_);                                 \
+                if (prune) {                                                    \
+                    const MASK kept = shifted >= log_min;                       \
+                    const MASK below = shifted < zero;                          \
+                    const MASK ambiguous = kept & below;                        \
+                    int any = 0;                                                \
+                    for (lane = 0; lane < WIDTH; ++lane)                        \
+                        any |= ambiguous[lane] != 0;                            \
+                    if (!any) {                                                 \
+                        /* Each term is its sample's top (exp(0) = 1) or     \
+                         * pruned: no exponential to take. */                 \
+                        e = (VEC) ((MASK) one & ~below);                        \
+                        TURBOCLUSTER_STORE(w + k * n + i, e);                   \
+                        total += e;                                             \
+                        continue;                                               \
+                    }                                                           \
+                    e = (VEC) ((MASK) EXP(shifted) & kept);                     \
+                } else {                                                        \
+                    e = EXP(shifted);                                           \
+                }                                                               \
+                TURBOCLUSTER_STORE(w + k * n + i, e);                           \
+                total += e;                                                     \
+                moment += e * shifted;                                          \
+            }                                                                   \
+            inverse = one / total;                                              \
+            for (k = 0; k < K; ++k) {                                           \
+                TURBOCLUSTER_LOAD(v, w + k * n + i);                            \
+                v = v * inverse;                                                \
+                if (prune)                                                      \
+                    v = (VEC) ((MASK) v & (v >= min_r));                        \
+                TURBOCLUSTER_STORE(w + k * n + i, v);                           \
+            }                                                                   \
+            LOG(total, log_total);                                              \
+            for (lane = 0; lane < WIDTH; ++lane) {                              \
+                lse[i + lane] = (double) top[lane] + log_total[lane];           \
+                *r_log_r += (double) moment[lane] * (double) inverse[lane]      \
+                            - log_total[lane];                                  \
+            }                                                                   \
+        }                                                                       \
+        for (; i < n; ++i)                                                      \
+            lse[i] = ONE(w + i, n, K, r_log_r, prune, log_min_t, min_t);        \
+    }
+
+TURBOCLUSTER_NORMALISE_ONE(turbocluster_normalise_one_d, double, turbocluster_d4,
+                           turbocluster_exp4, -1000.0)
+TURBOCLUSTER_NORMALISE_ONE(turbocluster_normalise_one_f, float, turbocluster_f8,
+                           turbocluster_exp8f, -100.f)
+TURBOCLUSTER_NORMALISE(turbocluster_normalise_d, turbocluster_normalise_one_d, double,
+                       turbocluster_d4, turbocluster_i4, 4, turbocluster_max4,
+                       turbocluster_exp4, turbocluster_log4, -1000.0)
+TURBOCLUSTER_NORMALISE(turbocluster_normalise_f, turbocluster_normalise_one_f, float,
+                       turbocluster_f8, turbocluster_n8, 8, turbocluster_max8f,
+                       turbocluster_exp8f, turbocluster_log8f, -100.f)
 
 #endif
