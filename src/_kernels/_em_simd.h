@@ -169,6 +169,49 @@ TURBOCLUSTER_TRIANGULAR(turbocluster_triangular_f, float, turbocluster_f8, turbo
 TURBOCLUSTER_CENTERED_TRANSPOSE(turbocluster_centered_transpose_d, double)
 TURBOCLUSTER_CENTERED_TRANSPOSE(turbocluster_centered_transpose_f, float)
 
+/* s2 += rows^T rows (rows: n_rows x n_features, row-major; s2 row-major,
+ * in double; the caller reads its lower triangle), without BLAS: for the few
+ * features where a BLAS call costs more than its arithmetic, and where
+ * concurrent calls contend for its buffer pool. Two rows at a time, in rows
+ * of the square that vectorize. The chunk's sum is taken in the data's
+ * precision in gram (n_features^2 scratch), as a float32 SYRK would, then
+ * added to s2 in double. */
+#define TURBOCLUSTER_GRAM(NAME, TYPE)                                           \
+    TURBOCLUSTER_DISPATCH void NAME(                                            \
+        const TYPE *rows, ptrdiff_t n_rows, ptrdiff_t n_features, TYPE *gram,   \
+        double *s2)                                                             \
+    {                                                                           \
+        const ptrdiff_t d = n_features;                                         \
+        ptrdiff_t i = 0, a, b;                                                  \
+        for (a = 0; a < d * d; ++a)                                             \
+            gram[a] = 0;                                                        \
+        for (; i + 2 <= n_rows; i += 2) {                                       \
+            const TYPE *x0 = rows + i * d, *x1 = x0 + d;                        \
+            for (a = 0; a < d; ++a) {                                           \
+                const TYPE r0 = x0[a], r1 = x1[a];                              \
+                TYPE *out = gram + a * d;                                       \
+                for (b = 0; b < d; ++b)                                         \
+                    out[b] += r0 * x0[b] + r1 * x1[b];                          \
+            }                                                                   \
+        }                                                                       \
+        for (; i < n_rows; ++i) {                                               \
+            const TYPE *x0 = rows + i * d;                                      \
+            for (a = 0; a < d; ++a) {                                           \
+                const TYPE r0 = x0[a];                                          \
+                TYPE *out = gram + a * d;                                       \
+                for (b = 0; b < d; ++b)                                         \
+                    out[b] += r0 * x0[b];                                       \
+            }                                                                   \
+        }                                                                       \
+        for (a = 0; a < d; ++a)                                                 \
+            for (b = 0; b <= a; ++b)                                            \
+                s2[a * d + b] += (double) gram[a * d + b];                      \
+    }
+
+TURBOCLUSTER_GRAM(turbocluster_gram_d, double)
+TURBOCLUSTER_GRAM(turbocluster_gram_f, float)
+
+
 /* out[j * n_rows + i] = X[i * n_features + j] (a chunk transposed), and
  * out[i * n_features + j] = X[i * n_features + j] - center[j]. */
 #define TURBOCLUSTER_CHUNK_COPIES(TRANSPOSE, SUBTRACT, TYPE)                    \
