@@ -620,14 +620,15 @@ class GaussianMixture(_BaseGaussianMixture):
     Notes
     -----
     Each iteration is one pass over the samples: the log-densities of a
-    chunk of 256 samples (one GEMM against all precision factors for
-    'full'), their responsibilities, and the chunk's sums N_k, sum r (x -
-    mu_k) and sum r (x - mu_k)(x - mu_k)^T, added in float64 (also for
-    float32 data) in chunk order. Time per iteration
-    O(n_samples n_components n_features^2) for 'full' and 'tied',
-    O(n_samples n_components n_features) otherwise; memory O(n_samples
-    n_features) for the data and O(n_components n_features^2) per thread,
-    never an n_samples x n_components array during ``fit``.
+    chunk of 256 samples ('full': products with the triangle of each
+    precision factor, or one GEMM against all of them above 24 features),
+    their responsibilities, and the chunk's sums N_k, sum r (x - mu_k) and
+    sum r (x - mu_k)(x - mu_k)^T, added in float64 (also for float32 data)
+    in chunk order. Time per iteration O(n_samples n_components
+    n_features^2) for 'full' and 'tied', O(n_samples n_components
+    n_features) otherwise; memory O(n_samples n_features) for the data and
+    O(n_components n_features^2) per reduction group, never an n_samples x
+    n_components array during ``fit``.
 
     Differences from scikit-learn, on purpose:
 

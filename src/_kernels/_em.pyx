@@ -1,7 +1,8 @@
 # One EM pass of a Gaussian mixture: the E-step (weighted log-densities,
 # log-sum-exp, responsibilities) and the statistics of the M-step, chunk by
 # chunk. Cost: O(n_samples n_components n_features^2) for 'full' and 'tied'
-# (GEMMs), O(n_samples n_components n_features) for 'diag' and 'spherical';
+# (products with triangular factors, or GEMMs), O(n_samples n_components
+# n_features) for 'diag' and 'spherical';
 # O(n_components n_features^2) memory per reduction group and one chunk of
 # work per thread, never an n_samples x n_components array.
 #
