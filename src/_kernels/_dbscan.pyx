@@ -1,0 +1,343 @@
+# DBSCAN's passes over the eps-neighbourhoods, none of which is stored: the
+# weighted neighbour counts (core samples), the union of core samples within
+# eps (clusters), and the cluster of each non-core sample (border or noise).
+# Cost (blocked brute force): O(n_rows n_cols n_features) time per pass, O(n)
+# memory plus one ROW_BLOCK x COL_BLOCK tile per thread.
+#
+# Range test. A tile of squared distances comes from one GEMM,
+# ||a||^2 + ||b||^2 - 2 <a, b>, whose rounding error is at most about
+# 2 (n_features + 4) u (||a||^2 + ||b||^2) (u: the unit roundoff of the
+# input's precision; Higham, "Accuracy and Stability of Numerical
+# Algorithms", 3.1). A pair whose approximate distance lies within that
+# margin of eps^2 is decided again exactly: sum_k (a_k - b_k)^2 in float64,
+# compared with eps^2 in float64 -- the test scikit-learn's KD and ball trees
+# make (their data are float64 copies of X), so the neighbourhoods are the
+# same, boundary pairs included.
+#
+# Clusters. scikit-learn numbers its clusters in the order of a scan of the
+# samples, each unlabelled core sample starting a depth-first expansion; so a
+# cluster is a connected component of the graph of core samples within eps of
+# each other, clusters are numbered in the order of their smallest core
+# sample, and a border sample joins the first cluster that reaches it, which
+# is the smallest cluster id among its core neighbours. These passes compute
+# exactly that: components by a concurrent union-find (the components, as
+# sets, do not depend on the order of the unions, hence not on the threads),
+# numbered by the caller in index order, then each border sample's smallest
+# neighbouring cluster id (a minimum, so independent of the order too).
+#
+# Union-find: every link points a root to a smaller-index root by
+# compare-and-swap (so parent[i] <= i always and no cycle can form), retried
+# when another thread has linked either root first; finds halve the path with
+# relaxed atomic stores (a stale write still points to an ancestor, since
+# trees are only ever merged). Anderson and Woll, "Wait-free parallel
+# algorithms for the union-find problem", STOC 1991; Jayanti and Tarjan,
+# "A randomized concurrent algorithm for disjoint set union", PODC 2016.
+#
+# Each row of a pass belongs to one thread, which visits its columns in index
+# order: the counts and the labels are bit-identical for any number of threads.
+
+from cython cimport floating
+from cython.parallel cimport parallel, prange
+from libc.float cimport FLT_EPSILON, DBL_EPSILON
+from libc.stdlib cimport malloc, free
+
+from _blas cimport gemm_abt
+from _reduce cimport team_size
+
+cdef enum:
+    # Rows of a tile, and its columns: 128 x 1024 float64 are 1 MiB, in L2.
+    ROW_BLOCK = 128
+    COL_BLOCK = 1024
+
+    # Modes of nearest_core_labels.
+    MODE_SMALLEST_LABEL = 0
+    MODE_NEAREST_CORE = 1
+
+# The same modes, for the Python side.
+SMALLEST_LABEL = MODE_SMALLEST_LABEL
+NEAREST_CORE = MODE_NEAREST_CORE
+
+
+cdef extern from *:
+    """
+    static inline Py_ssize_t turbocluster_uf_load(Py_ssize_t* p) {
+        return __atomic_load_n(p, __ATOMIC_RELAXED);
+    }
+    static inline void turbocluster_uf_store(Py_ssize_t* p, Py_ssize_t v) {
+        __atomic_store_n(p, v, __ATOMIC_RELAXED);
+    }
+    static inline int turbocluster_uf_cas(Py_ssize_t* p, Py_ssize_t expected,
+                                          Py_ssize_t desired) {
+        return __atomic_compare_exchange_n(p, &expected, desired, 0,
+                                           __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    }
+    """
+    Py_ssize_t uf_load "turbocluster_uf_load"(Py_ssize_t* p) noexcept nogil
+    void uf_store "turbocluster_uf_store"(Py_ssize_t* p, Py_ssize_t v) noexcept nogil
+    bint uf_cas "turbocluster_uf_cas"(Py_ssize_t* p, Py_ssize_t expected,
+                                      Py_ssize_t desired) noexcept nogil
+
+
+cdef inline Py_ssize_t uf_find(Py_ssize_t* parent, Py_ssize_t i) noexcept nogil:
+    cdef Py_ssize_t p = uf_load(&parent[i]), gp
+    while p != i:
+        gp = uf_load(&parent[p])
+        if gp != p:
+            uf_store(&parent[i], gp)
+        i = p
+        p = gp
+    return i
+
+
+cdef inline void uf_union(Py_ssize_t* parent, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    cdef Py_ssize_t ra, rb, t
+    while True:
+        ra = uf_find(parent, a)
+        rb = uf_find(parent, b)
+        if ra == rb:
+            return
+        if ra < rb:
+            t = ra
+            ra = rb
+            rb = t
+        # Link the larger-index root under the smaller; fails if ra stopped
+        # being a root meanwhile, and then the finds start again.
+        if uf_cas(&parent[ra], ra, rb):
+            return
+
+
+cdef inline double margin_scale(floating dummy, Py_ssize_t n_features) noexcept nogil:
+    """The GEMM error bound's factor of ||a||^2 + ||b||^2 (see the top)."""
+    if floating is float:
+        return 2.0 * (n_features + 4) * FLT_EPSILON
+    else:
+        return 2.0 * (n_features + 4) * DBL_EPSILON
+
+
+cdef inline double exact_sq_distance(const floating* a, const floating* b,
+                                     Py_ssize_t n_features) noexcept nogil:
+    cdef double s = 0.0, t
+    cdef Py_ssize_t k
+    for k in range(n_features):
+        t = <double> a[k] - <double> b[k]
+        s = s + t * t
+    return s
+
+
+cdef inline bint within_eps(double d2, const floating* a, const floating* b,
+                            Py_ssize_t n_features, double margin,
+                            double eps2) noexcept nogil:
+    """Whether ||a - b||^2 <= eps2 exactly, given d2 within margin of it."""
+    if d2 < eps2 - margin:
+        return True
+    if d2 > eps2 + margin:
+        return False
+    return exact_sq_distance(a, b, n_features) <= eps2
+
+
+def neighbour_weights(
+    const floating[:, ::1] X,
+    const floating[::1] x_sq_norms,
+    const double[::1] sample_weight,
+    double eps,
+    double[::1] out,
+    int n_threads,
+):
+    """out[i] = sum of sample_weight[j] over the j with ||x_i - x_j|| <= eps,
+    i itself included, added in increasing j.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)         # IN
+    x_sq_norms : (n_samples,)           # IN squared norms of the rows
+    sample_weight : (n_samples,)        # IN
+    eps : float
+    out : (n_samples,)                  # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j
+    cdef Py_ssize_t n_col_blocks = (n_samples + COL_BLOCK - 1) // COL_BLOCK
+    cdef double eps2 = eps * eps
+    cdef double scale = margin_scale(<floating> 0, n_features)
+    cdef double total, d2, margin_base
+    cdef floating* tile
+    cdef floating* row
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
+        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
+        for b in prange(n_row_blocks, schedule='dynamic'):
+            r0 = b * ROW_BLOCK
+            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
+            for r in range(n_rows):
+                out[r0 + r] = 0.0
+            for cb in range(n_col_blocks):
+                c0 = cb * COL_BLOCK
+                n_cols = min(<Py_ssize_t> COL_BLOCK, n_samples - c0)
+                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
+                         &X[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
+                         0.0, tile, <int> n_cols)
+                for r in range(n_rows):
+                    i = r0 + r
+                    row = tile + r * n_cols
+                    total = 0.0
+                    margin_base = scale * x_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
+                    for j in range(n_cols):
+                        d2 = <double> row[j] + x_sq_norms[i] + x_sq_norms[c0 + j]
+                        if within_eps(d2, &X[i, 0], &X[c0 + j, 0], n_features,
+                                      margin_base + scale * x_sq_norms[c0 + j], eps2):
+                            total = total + sample_weight[c0 + j]
+                    out[i] += total
+        free(tile)
+
+
+def union_core_pairs(
+    const floating[:, ::1] X,
+    const floating[::1] x_sq_norms,
+    double eps,
+    Py_ssize_t[::1] parent,
+    int n_threads,
+):
+    """Unite, in the union-find forest parent, every pair of rows of X within
+    eps of each other.
+
+    Parameters
+    ----------
+    X : (n_core, n_features)            # IN the core samples
+    x_sq_norms : (n_core,)              # IN squared norms of the rows
+    eps : float
+    parent : (n_core,)                  # INOUT a forest with parent[i] <= i
+                                        #     (np.arange for a fresh one)
+    n_threads : int
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j, j0
+    cdef Py_ssize_t n_col_blocks = (n_samples + COL_BLOCK - 1) // COL_BLOCK
+    cdef double eps2 = eps * eps
+    cdef double scale = margin_scale(<floating> 0, n_features)
+    cdef double d2, margin_base
+    cdef floating* tile
+    cdef floating* row
+    cdef Py_ssize_t* forest = &parent[0] if n_samples > 0 else NULL
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
+        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
+        for b in prange(n_row_blocks, schedule='dynamic'):
+            r0 = b * ROW_BLOCK
+            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
+            # Pairs (i, j) with j > i only: the columns from this block on.
+            for cb in range(r0 // COL_BLOCK, n_col_blocks):
+                c0 = cb * COL_BLOCK
+                n_cols = min(<Py_ssize_t> COL_BLOCK, n_samples - c0)
+                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
+                         &X[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
+                         0.0, tile, <int> n_cols)
+                for r in range(n_rows):
+                    i = r0 + r
+                    row = tile + r * n_cols
+                    margin_base = scale * x_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
+                    j0 = max(i + 1 - c0, 0)
+                    for j in range(j0, n_cols):
+                        d2 = <double> row[j] + x_sq_norms[i] + x_sq_norms[c0 + j]
+                        if within_eps(d2, &X[i, 0], &X[c0 + j, 0], n_features,
+                                      margin_base + scale * x_sq_norms[c0 + j], eps2):
+                            uf_union(forest, i, c0 + j)
+        free(tile)
+
+
+def find_roots(Py_ssize_t[::1] parent, Py_ssize_t[::1] out):
+    """out[i] = the root of i in the union-find forest parent.
+
+    Parameters
+    ----------
+    parent : (n,)       # INOUT paths are compressed
+    out : (n,)          # OUT
+    """
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(parent.shape[0]):
+            out[i] = uf_find(&parent[0], i)
+
+
+def nearest_core_labels(
+    const floating[:, ::1] Y,
+    const floating[::1] y_sq_norms,
+    const floating[:, ::1] X,
+    const floating[::1] x_sq_norms,
+    const Py_ssize_t[::1] core_labels,
+    double eps,
+    int mode,
+    Py_ssize_t[::1] out,
+    int n_threads,
+):
+    """For each row of Y, a label from the core samples X within eps of it:
+    the smallest of their labels (mode SMALLEST_LABEL: a border sample's
+    cluster, as scikit-learn's expansion order gives it), or the label of the
+    nearest of them, ties to the lowest index (mode NEAREST_CORE: predict);
+    -1 where none is within eps.
+
+    Parameters
+    ----------
+    Y : (n_rows, n_features)            # IN
+    y_sq_norms : (n_rows,)              # IN
+    X : (n_core, n_features)            # IN the core samples
+    x_sq_norms : (n_core,)              # IN
+    core_labels : (n_core,)             # IN their cluster ids, >= 0
+    eps : float
+    mode : SMALLEST_LABEL or NEAREST_CORE
+    out : (n_rows,)                     # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_samples = Y.shape[0]
+    cdef Py_ssize_t n_core = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j
+    cdef Py_ssize_t n_col_blocks = (n_core + COL_BLOCK - 1) // COL_BLOCK
+    cdef double eps2 = eps * eps
+    cdef double scale = margin_scale(<floating> 0, n_features)
+    cdef double d2, margin_base, exact, best_d2
+    cdef floating* tile
+    cdef floating* row
+    cdef double* best_sq
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
+        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
+        best_sq = <double*> malloc(ROW_BLOCK * sizeof(double))
+        for b in prange(n_row_blocks, schedule='dynamic'):
+            r0 = b * ROW_BLOCK
+            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
+            for r in range(n_rows):
+                out[r0 + r] = -1
+                best_sq[r] = eps2
+            for cb in range(n_col_blocks):
+                c0 = cb * COL_BLOCK
+                n_cols = min(<Py_ssize_t> COL_BLOCK, n_core - c0)
+                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
+                         &Y[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
+                         0.0, tile, <int> n_cols)
+                for r in range(n_rows):
+                    i = r0 + r
+                    row = tile + r * n_cols
+                    margin_base = scale * y_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
+                    for j in range(n_cols):
+                        d2 = <double> row[j] + y_sq_norms[i] + x_sq_norms[c0 + j]
+                        if mode == MODE_SMALLEST_LABEL:
+                            if (out[i] < 0 or core_labels[c0 + j] < out[i]) and within_eps(
+                                    d2, &Y[i, 0], &X[c0 + j, 0], n_features,
+                                    margin_base + scale * x_sq_norms[c0 + j], eps2):
+                                out[i] = core_labels[c0 + j]
+                        elif d2 <= best_sq[r] + margin_base + scale * x_sq_norms[c0 + j]:
+                            # Candidates are compared by their exact distances;
+                            # strictly nearer replaces, so ties keep the lowest
+                            # index.
+                            exact = exact_sq_distance(&Y[i, 0], &X[c0 + j, 0], n_features)
+                            if exact < best_sq[r] or (exact == best_sq[r] and out[i] < 0):
+                                best_sq[r] = exact
+                                out[i] = core_labels[c0 + j]
+        free(best_sq)
+        free(tile)
