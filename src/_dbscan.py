@@ -39,15 +39,19 @@ def _check_dbscan_weight(sample_weight, n_samples):
     if sample_weight is None:
         return np.ones(n_samples, dtype=np.float64)
     if isinstance(sample_weight, Real):
-        return np.full(n_samples, sample_weight, dtype=np.float64)
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
     sample_weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64,
                                 order="C", input_name="sample_weight")
     if sample_weight.ndim != 1:
-        raise ValueError("Sample weights must be 1D array or scalar")
+        raise ValueError(
+            f"Sample weights must be 1D array or scalar, got {sample_weight.ndim}D array. "
+            f"Expected either a scalar value or a 1D array of length {n_samples}.")
     if sample_weight.shape != (n_samples,):
         raise ValueError(
             f"sample_weight.shape == {sample_weight.shape}, expected {(n_samples,)}!"
         )
+    if not np.any(sample_weight):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
     return sample_weight
 
 
