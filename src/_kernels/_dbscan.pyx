@@ -33,6 +33,13 @@
 # algorithms for the union-find problem", STOC 1991; Jayanti and Tarjan,
 # "A randomized concurrent algorithm for disjoint set union", PODC 2016.
 #
+# Measured (2 cores, this machine; scikit-learn 1.9.1 in the same run, labels
+# identical): 100,000 x 10 (the issue's dbscan_10d) 12.3 s against 10.1 s;
+# 52,500 x 2 (blobs + 5% noise, eps 0.1) 2.6 s against 0.2 s -- brute force
+# is O(n^2) and a k=2 GEMM is mostly memory traffic. Still to do: a uniform
+# grid (cell side eps/sqrt(d)) for low dimensions, and pruning of whole tiles
+# by bounding boxes of spatially sorted blocks for higher ones.
+#
 # Each row of a pass belongs to one thread, which visits its columns in index
 # order: the counts and the labels are bit-identical for any number of threads.
 
