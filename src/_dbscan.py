@@ -55,35 +55,225 @@ def _check_dbscan_weight(sample_weight, n_samples):
     return sample_weight
 
 
-def _euclidean_dbscan(X, eps, min_samples, sample_weight, n_threads):
-    """Core mask and labels of dense X under the Euclidean metric."""
-    x_sq = _row_sq_norms(X)
-    counts = np.empty(X.shape[0], dtype=np.float64)
-    _dbscan.neighbour_weights(X, x_sq, sample_weight, eps, counts, n_threads)
-    is_core = counts >= min_samples
+# The range search behind the passes: a uniform grid up to this many features,
+# blocked brute force above (see _kernels/_dbscan.pyx for the measurements
+# that set it).
+GRID_MAX_FEATURES = 3
 
-    core = np.flatnonzero(is_core)
-    X_core = np.ascontiguousarray(X[core])
-    core_sq = x_sq[core]
-    parent = np.arange(core.shape[0], dtype=np.intp)
-    _dbscan.union_core_pairs(X_core, core_sq, eps, parent, n_threads)
-    roots = np.empty_like(parent)
-    _dbscan.find_roots(parent, roots)
-    # Every link points to the smaller root, so a component's root is its
-    # smallest core sample: numbering the roots in index order numbers the
-    # clusters as scikit-learn's scan does.
-    cluster_of_root = np.cumsum(roots == np.arange(roots.shape[0])) - 1
-    core_labels = cluster_of_root[roots].astype(np.intp)
+
+class _Grid:
+    """Cells of side eps over a box, numbered by a row-major key.
+
+    Side eps rather than eps/sqrt(d): every candidate is decided on its exact
+    distance anyway, so the cells only have to contain the candidates, and
+    the 3^d cells of side eps around a sample cover less than the
+    (2 ceil(sqrt d) + 1)^d cells of side eps/sqrt(d) would (9 eps^2 against
+    12.5 eps^2 in 2-D), in fewer, longer runs. The side is eps widened by a
+    relative 2^-20, far more than the rounding of the cell coordinates
+    ((x - origin) / side, a few ulps of n_cells along an axis, which is
+    bounded below): two samples within eps therefore always fall in cells at
+    most one apart per axis. One empty padding cell on each side of every
+    axis keeps the key +-1 of a row's ends from reaching another row.
+    """
+
+    # Cells along one axis, at most: keeps the coordinates' rounding below
+    # 2^-20 of a cell, and the keys within int64.
+    MAX_AXIS_CELLS = 2 ** 26
+
+    def __init__(self, lo, hi, eps):
+        self.origin = np.asarray(lo, dtype=np.float64)
+        self.side = float(eps) * (1.0 + 2.0 ** -20)
+        axis = np.floor((np.asarray(hi, dtype=np.float64) - self.origin) / self.side)
+        self.fits = bool(np.all(axis < self.MAX_AXIS_CELLS))
+        if not self.fits:
+            return
+        self.extent = [int(a) + 3 for a in axis]
+        n_keys = 1
+        for e in self.extent:
+            n_keys *= e
+        self.fits = n_keys < 2 ** 62
+        mult = [1] * len(self.extent)
+        for k in range(len(self.extent) - 2, -1, -1):
+            mult[k] = mult[k + 1] * self.extent[k + 1]
+        self.mult = mult
+
+    def keys(self, X):
+        """The cell key of every row of X."""
+        keys = np.zeros(X.shape[0], dtype=np.int64)
+        for k in range(X.shape[1]):
+            c = np.floor((X[:, k].astype(np.float64) - self.origin[k]) / self.side) + 1
+            np.clip(c, 0, self.extent[k] - 1, out=c)
+            keys += c.astype(np.int64) * self.mult[k]
+        return keys
+
+    @staticmethod
+    def cells(sorted_keys):
+        """The distinct keys of sorted keys and where each one's run starts
+        (plus the end)."""
+        start = np.flatnonzero(np.diff(sorted_keys)) + 1
+        start = np.concatenate([[0], start, [sorted_keys.shape[0]]]).astype(np.intp)
+        return sorted_keys[start[:-1]], start
+
+    def ranges(self, query_keys, data_keys, data_start):
+        """For each query cell, the [lo, hi) positions of the data's cells
+        among its 3^d neighbours: one run of 3 consecutive keys per row along
+        the last axis, 3^(d-1) rows."""
+        d = len(self.extent)
+        offsets = [0]
+        for k in range(d - 1):
+            offsets = [o + s * self.mult[k] for o in offsets for s in (-1, 0, 1)]
+        out = np.empty((query_keys.shape[0], 2 * len(offsets)), dtype=np.intp)
+        for r, off in enumerate(offsets):
+            row = query_keys + off
+            out[:, 2 * r] = data_start[np.searchsorted(data_keys, row - 1, side="left")]
+            out[:, 2 * r + 1] = data_start[np.searchsorted(data_keys, row + 1, side="right")]
+        return out
+
+
+class _GridSearch:
+    """The passes' range search over a grid: the samples sorted by cell
+    once (a stable argsort of the keys, so a cell keeps index order)."""
+
+    def __init__(self, X, grid, keys=None):
+        self.grid = grid
+        keys = grid.keys(X) if keys is None else keys
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted_keys = keys[self.order]
+        self.X = np.ascontiguousarray(X[self.order])
+        self.cell_keys, self.cell_start = grid.cells(self.sorted_keys)
+        self._ranges = None
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    def self_ranges(self):
+        if self._ranges is None:
+            self._ranges = self.grid.ranges(self.cell_keys, self.cell_keys, self.cell_start)
+        return self._ranges
+
+    def neighbour_weights(self, sample_weight, eps, n_threads):
+        out = np.empty(self.n_samples, dtype=np.float64)
+        _dbscan.grid_neighbour_weights(
+            self.X, np.ascontiguousarray(sample_weight[self.order]), self.cell_start,
+            self.self_ranges(), eps, out, n_threads)
+        counts = np.empty_like(out)
+        counts[self.order] = out
+        return counts
+
+    def subset(self, mask):
+        """The search over the rows of X where mask holds, in their order."""
+        sub = _GridSearch.__new__(_GridSearch)
+        sub.grid = self.grid
+        keep = mask[self.order]
+        rank = np.cumsum(mask) - 1
+        sub.order = rank[self.order[keep]]
+        sub.sorted_keys = self.sorted_keys[keep]
+        sub.X = np.ascontiguousarray(self.X[keep])
+        sub.cell_keys, sub.cell_start = self.grid.cells(sub.sorted_keys)
+        sub._ranges = None
+        return sub
+
+    def components(self, eps, n_threads):
+        """A component id of every row (equal ids: one component)."""
+        parent = np.arange(self.n_samples, dtype=np.intp)
+        _dbscan.grid_union_core_pairs(self.X, self.cell_start, self.self_ranges(), eps,
+                                      parent, n_threads)
+        roots = np.empty_like(parent)
+        _dbscan.find_roots(parent, roots)
+        component = np.empty_like(roots)
+        component[self.order] = roots
+        return component
+
+    def nearest_core_labels(self, Y, core_labels, eps, mode, n_threads):
+        """nearest_core_labels of Y's rows against these (core) samples."""
+        keys = self.grid.keys(Y)
+        order = np.argsort(keys, kind="stable")
+        y_keys, y_start = self.grid.cells(keys[order])
+        ranges = self.grid.ranges(y_keys, self.cell_keys, self.cell_start)
+        out = np.empty(Y.shape[0], dtype=np.intp)
+        _dbscan.grid_nearest_core_labels(
+            np.ascontiguousarray(Y[order]), y_start, ranges, self.X,
+            np.ascontiguousarray(core_labels[self.order]), self.order, eps, mode, out,
+            n_threads)
+        labels = np.empty_like(out)
+        labels[order] = out
+        return labels
+
+
+class _BruteSearch:
+    """The passes' range search by blocked brute force (GEMM tiles)."""
+
+    def __init__(self, X):
+        self.X = np.ascontiguousarray(X)
+        self.sq = _row_sq_norms(self.X)
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    def neighbour_weights(self, sample_weight, eps, n_threads):
+        counts = np.empty(self.n_samples, dtype=np.float64)
+        _dbscan.neighbour_weights(self.X, self.sq, sample_weight, eps, counts, n_threads)
+        return counts
+
+    def subset(self, mask):
+        return _BruteSearch(self.X[mask])
+
+    def components(self, eps, n_threads):
+        parent = np.arange(self.n_samples, dtype=np.intp)
+        _dbscan.union_core_pairs(self.X, self.sq, eps, parent, n_threads)
+        roots = np.empty_like(parent)
+        _dbscan.find_roots(parent, roots)
+        return roots
+
+    def nearest_core_labels(self, Y, core_labels, eps, mode, n_threads):
+        Y = np.ascontiguousarray(Y)
+        out = np.empty(Y.shape[0], dtype=np.intp)
+        _dbscan.nearest_core_labels(Y, _row_sq_norms(Y), self.X, self.sq,
+                                    np.ascontiguousarray(core_labels), eps, mode, out,
+                                    n_threads)
+        return out
+
+
+def _range_search(X, eps, method="auto", box=None):
+    """The range search for the rows of X: a grid ('grid', or 'auto' up to
+    GRID_MAX_FEATURES features) over box (default: X's bounding box) when its
+    keys fit, else brute force."""
+    if method != "brute" and X.shape[0] and (
+            method == "grid" or X.shape[1] <= GRID_MAX_FEATURES):
+        lo, hi = box if box is not None else (X.min(axis=0), X.max(axis=0))
+        grid = _Grid(lo, hi, eps)
+        if grid.fits:
+            return _GridSearch(X, grid)
+    return _BruteSearch(X)
+
+
+def _number_components(component):
+    """Cluster ids 0, 1, ... numbered in the order of each component's first
+    (smallest-index) member, as scikit-learn's scan numbers its clusters."""
+    _, first, inverse = np.unique(component, return_index=True, return_inverse=True)
+    cluster = np.empty(first.shape[0], dtype=np.intp)
+    cluster[np.argsort(first, kind="stable")] = np.arange(first.shape[0])
+    return cluster[inverse.ravel()]
+
+
+def _euclidean_dbscan(X, eps, min_samples, sample_weight, n_threads, method="auto"):
+    """Core mask and labels of dense X under the Euclidean metric."""
+    search = _range_search(X, eps, method)
+    is_core = search.neighbour_weights(sample_weight, eps, n_threads) >= min_samples
 
     labels = np.full(X.shape[0], -1, dtype=np.intp)
+    core = np.flatnonzero(is_core)
+    if core.shape[0] == 0:
+        return is_core, labels
+    core_search = search.subset(is_core)
+    core_labels = _number_components(core_search.components(eps, n_threads))
     labels[core] = core_labels
     other = np.flatnonzero(~is_core)
-    if other.shape[0] and core.shape[0]:
-        out = np.empty(other.shape[0], dtype=np.intp)
-        _dbscan.nearest_core_labels(
-            np.ascontiguousarray(X[other]), x_sq[other], X_core, core_sq, core_labels,
-            eps, _dbscan.SMALLEST_LABEL, out, n_threads)
-        labels[other] = out
+    if other.shape[0]:
+        labels[other] = core_search.nearest_core_labels(
+            X[other], core_labels, eps, _dbscan.SMALLEST_LABEL, n_threads)
     return is_core, labels
 
 
@@ -263,13 +453,14 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         if not (sp.issparse(X) or self._X_fit_sparse or precomputed) and self._is_euclidean():
             X = np.ascontiguousarray(X)
             components = np.ascontiguousarray(self.components_, dtype=X.dtype)
-            out = np.empty(X.shape[0], dtype=np.intp)
+            # A grid over the box of both the core samples and X.
+            box = (np.minimum(components.min(axis=0), X.min(axis=0)),
+                   np.maximum(components.max(axis=0), X.max(axis=0)))
             with blas_single_threaded():
-                _dbscan.nearest_core_labels(
-                    X, _row_sq_norms(X), components, _row_sq_norms(components),
-                    core_labels, float(self.eps), _dbscan.NEAREST_CORE, out,
+                search = _range_search(components, float(self.eps), box=box)
+                return search.nearest_core_labels(
+                    X, core_labels, float(self.eps), _dbscan.NEAREST_CORE,
                     effective_n_threads())
-            return out
         return self._predict_other_metric(X, core_labels, precomputed)
 
     def _predict_other_metric(self, X, core_labels, precomputed):

@@ -123,12 +123,59 @@ cdef inline double margin_scale(floating dummy, Py_ssize_t n_features) noexcept 
 
 cdef inline double exact_sq_distance(const floating* a, const floating* b,
                                      Py_ssize_t n_features) noexcept nogil:
-    cdef double s = 0.0, t
+    cdef double s = 0.0, t, t1, t2
     cdef Py_ssize_t k
+    # The same sums, in the same order, written out for the grid's few
+    # features: a call per candidate otherwise runs a loop of unknown length.
+    if n_features == 2:
+        t = <double> a[0] - <double> b[0]
+        t1 = <double> a[1] - <double> b[1]
+        return t * t + t1 * t1
+    if n_features == 3:
+        t = <double> a[0] - <double> b[0]
+        t1 = <double> a[1] - <double> b[1]
+        t2 = <double> a[2] - <double> b[2]
+        return (t * t + t1 * t1) + t2 * t2
     for k in range(n_features):
         t = <double> a[k] - <double> b[k]
         s = s + t * t
     return s
+
+
+cdef inline double add_weights_within(
+        double total, const floating* X, Py_ssize_t lo, Py_ssize_t hi,
+        const floating* a, Py_ssize_t n_features, const double* w,
+        double eps2) noexcept nogil:
+    """total plus w[q] for the rows q in [lo, hi) of X within eps of a (the
+    exact test); with 2 or 3 features the stride is a constant and the loop
+    vectorises (the sum's order is then fixed by the compiled code, so it
+    is still the same for any number of threads)."""
+    cdef double a0, a1, a2, t0, t1, t2
+    cdef Py_ssize_t q
+    if n_features == 2:
+        a0 = a[0]
+        a1 = a[1]
+        for q in range(lo, hi):
+            t0 = a0 - <double> X[2 * q]
+            t1 = a1 - <double> X[2 * q + 1]
+            # A product, not a branch, so that the loop vectorises: w[q] * 1
+            # is w[q], and adding w[q] * 0 leaves the sum as it was.
+            total = total + w[q] * <double> (t0 * t0 + t1 * t1 <= eps2)
+        return total
+    if n_features == 3:
+        a0 = a[0]
+        a1 = a[1]
+        a2 = a[2]
+        for q in range(lo, hi):
+            t0 = a0 - <double> X[3 * q]
+            t1 = a1 - <double> X[3 * q + 1]
+            t2 = a2 - <double> X[3 * q + 2]
+            total = total + w[q] * <double> ((t0 * t0 + t1 * t1) + t2 * t2 <= eps2)
+        return total
+    for q in range(lo, hi):
+        total = total + (w[q] if exact_sq_distance(a, X + q * n_features, n_features) <= eps2
+                         else 0.0)
+    return total
 
 
 cdef inline bint within_eps(double d2, const floating* a, const floating* b,
@@ -348,3 +395,172 @@ def nearest_core_labels(
                                 out[i] = core_labels[c0 + j]
         free(best_sq)
         free(tile)
+
+
+# ---------------------------------------------------------------------------
+# The same passes over a uniform grid (low dimensions).
+#
+# The caller sorts the samples by cell (src/_dbscan.py, _Grid) and hands each
+# kernel, for every query cell, the ranges of sorted data positions that hold
+# its neighbouring cells: with cells of side eps, two samples within eps lie
+# in cells whose coordinates differ by at most 1 in every dimension, and the
+# 3 cells of a row along the last dimension are consecutive keys, so the
+# 3^d neighbours are 3^(d-1) contiguous ranges. Every candidate is decided
+# on its exact float64 distance (exact_sq_distance <= eps^2, the brute-force
+# passes' re-check, the test of scikit-learn's trees): no margin, no estimate.
+#
+# A query cell belongs to one thread, which visits its samples in order and,
+# for each, the ranges in order: the results do not depend on the threads.
+# ---------------------------------------------------------------------------
+
+
+def grid_neighbour_weights(
+    const floating[:, ::1] X,
+    const double[::1] sample_weight,
+    const Py_ssize_t[::1] cell_start,
+    const Py_ssize_t[:, ::1] ranges,
+    double eps,
+    double[::1] out,
+    int n_threads,
+):
+    """out[p] = sum of sample_weight[q] over the q with ||x_p - x_q|| <= eps,
+    p itself included; samples sorted by cell.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)         # IN sorted by cell
+    sample_weight : (n_samples,)        # IN in the same order
+    cell_start : (n_cells + 1,)         # IN cell c holds positions
+                                        #     cell_start[c] .. cell_start[c+1]-1
+    ranges : (n_cells, 2 n_ranges)      # IN [lo, hi) position ranges of the
+                                        #     neighbouring cells of each cell
+    eps : float
+    out : (n_samples,)                  # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_cells = cell_start.shape[0] - 1
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_ranges = ranges.shape[1] // 2
+    cdef Py_ssize_t c, p, q, r
+    cdef double eps2 = eps * eps
+    cdef double total
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_cells)):
+        for c in prange(n_cells, schedule='dynamic', chunksize=16):
+            for p in range(cell_start[c], cell_start[c + 1]):
+                total = 0.0
+                for r in range(n_ranges):
+                    total = add_weights_within(
+                        total, &X[0, 0], ranges[c, 2 * r], ranges[c, 2 * r + 1],
+                        &X[p, 0], n_features, &sample_weight[0], eps2)
+                out[p] = total
+
+
+def grid_union_core_pairs(
+    const floating[:, ::1] X,
+    const Py_ssize_t[::1] cell_start,
+    const Py_ssize_t[:, ::1] ranges,
+    double eps,
+    Py_ssize_t[::1] parent,
+    int n_threads,
+):
+    """Unite, in the union-find forest parent, every pair of rows of X within
+    eps of each other; rows sorted by cell.
+
+    Parameters
+    ----------
+    X : (n_core, n_features)            # IN the core samples, sorted by cell
+    cell_start, ranges                  # IN as in grid_neighbour_weights
+    eps : float
+    parent : (n_core,)                  # INOUT a forest over the sorted
+                                        #     positions, parent[p] <= p
+    n_threads : int
+    """
+    cdef Py_ssize_t n_cells = cell_start.shape[0] - 1
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_ranges = ranges.shape[1] // 2
+    cdef Py_ssize_t c, p, q, r, lo, rp
+    cdef double eps2 = eps * eps
+    cdef Py_ssize_t* forest = &parent[0] if X.shape[0] > 0 else NULL
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_cells)):
+        for c in prange(n_cells, schedule='dynamic', chunksize=16):
+            for p in range(cell_start[c], cell_start[c + 1]):
+                # p's root, possibly stale: equal roots still prove p and q
+                # connected (trees only merge), and a stale one only costs a
+                # full union that finds them already joined.
+                rp = uf_find(forest, p)
+                for r in range(n_ranges):
+                    # Pairs (p, q) with q > p only.
+                    lo = max(ranges[c, 2 * r], p + 1)
+                    for q in range(lo, ranges[c, 2 * r + 1]):
+                        # Already joined is the common case inside a
+                        # cluster, and a predictable branch; the distance
+                        # test is not.
+                        if uf_find(forest, q) == rp:
+                            continue
+                        if exact_sq_distance(&X[p, 0], &X[q, 0], n_features) <= eps2:
+                            uf_union(forest, p, q)
+                            rp = uf_find(forest, p)
+
+
+def grid_nearest_core_labels(
+    const floating[:, ::1] Y,
+    const Py_ssize_t[::1] y_cell_start,
+    const Py_ssize_t[:, ::1] ranges,
+    const floating[:, ::1] X,
+    const Py_ssize_t[::1] core_labels,
+    const Py_ssize_t[::1] core_index,
+    double eps,
+    int mode,
+    Py_ssize_t[::1] out,
+    int n_threads,
+):
+    """nearest_core_labels over a grid: for each row of Y, the smallest label
+    of the core samples within eps (SMALLEST_LABEL) or the label of the
+    nearest of them, ties to the lowest core_index (NEAREST_CORE); -1 where
+    none is within eps.
+
+    Parameters
+    ----------
+    Y : (n_rows, n_features)            # IN sorted by cell
+    y_cell_start : (n_query_cells + 1,) # IN the cells of Y's rows
+    ranges : (n_query_cells, 2 n_ranges)  # IN [lo, hi) ranges of positions
+                                        #     of X in each query cell's
+                                        #     neighbouring cells
+    X : (n_core, n_features)            # IN the core samples, sorted by cell
+    core_labels : (n_core,)             # IN their cluster ids, >= 0
+    core_index : (n_core,)              # IN their ranks before sorting
+    eps : float
+    mode : SMALLEST_LABEL or NEAREST_CORE
+    out : (n_rows,)                     # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_cells = y_cell_start.shape[0] - 1
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_ranges = ranges.shape[1] // 2
+    cdef Py_ssize_t c, p, q, r, best, label
+    cdef double eps2 = eps * eps
+    cdef double d2, best_d2
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_cells)):
+        for c in prange(n_cells, schedule='dynamic', chunksize=16):
+            for p in range(y_cell_start[c], y_cell_start[c + 1]):
+                label = -1
+                best = -1
+                best_d2 = eps2
+                for r in range(n_ranges):
+                    for q in range(ranges[c, 2 * r], ranges[c, 2 * r + 1]):
+                        if mode == MODE_SMALLEST_LABEL:
+                            if label < 0 or core_labels[q] < label:
+                                if exact_sq_distance(&Y[p, 0], &X[q, 0], n_features) <= eps2:
+                                    label = core_labels[q]
+                        else:
+                            d2 = exact_sq_distance(&Y[p, 0], &X[q, 0], n_features)
+                            if d2 < best_d2 or (d2 == best_d2 and (
+                                    best < 0 or core_index[q] < core_index[best])):
+                                best_d2 = d2
+                                best = q
+                if mode != MODE_SMALLEST_LABEL and best >= 0:
+                    label = core_labels[best]
+                out[p] = label
