@@ -26,9 +26,19 @@ from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 from turbocluster import DBSCAN, dbscan
+from turbocluster import _dbscan as dbscan_module
 from turbocluster._kernels import _dbscan
 
 DTYPES = [np.float32, np.float64]
+
+
+@pytest.fixture(params=["grid", "brute"])
+def range_search(request, monkeypatch):
+    """Runs a test on both range searches: the grid (here up to 8 features,
+    beyond the automatic rule's 3) and blocked brute force."""
+    monkeypatch.setattr(dbscan_module, "GRID_MAX_FEATURES",
+                        8 if request.param == "grid" else 0)
+    return request.param
 
 
 def _moons(dtype=np.float64):
@@ -55,14 +65,14 @@ def _assert_same_as_sklearn(X, sample_weight=None, **params):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_moons_with_noise(dtype):
+def test_moons_with_noise(range_search, dtype):
     ours, _ = _assert_same_as_sklearn(_moons(dtype), eps=0.1, min_samples=5)
     assert ours.components_.dtype == dtype
     assert ours.labels_.max() == 1
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_blobs_with_uniform_noise(dtype):
+def test_blobs_with_uniform_noise(range_search, dtype):
     ours, _ = _assert_same_as_sklearn(_blobs_with_noise(dtype=dtype), eps=0.3,
                                       min_samples=8)
     assert (ours.labels_ == -1).any()
@@ -77,14 +87,14 @@ def test_high_dimensional(dtype):
     _assert_same_as_sklearn(X.astype(dtype), eps=4.0, min_samples=10)
 
 
-def test_duplicates():
+def test_duplicates(range_search):
     X = _blobs_with_noise(1500)
     _assert_same_as_sklearn(np.vstack([X[:1000], X[:1000], X[:300]]), eps=0.3,
                             min_samples=8)
 
 
 @pytest.mark.parametrize("kind", ["uniform", "integer", "negative"])
-def test_sample_weight(kind):
+def test_sample_weight(range_search, kind):
     X = _blobs_with_noise(3000)
     rng = np.random.RandomState(0)
     sample_weight = {
@@ -95,7 +105,7 @@ def test_sample_weight(kind):
     _assert_same_as_sklearn(X, sample_weight=sample_weight, eps=0.3, min_samples=8)
 
 
-def test_integer_weight_equals_repetition():
+def test_integer_weight_equals_repetition(range_search):
     X = _blobs_with_noise(1000)
     sample_weight = np.random.RandomState(0).randint(1, 3, X.shape[0])
     weighted = DBSCAN(eps=0.3, min_samples=6).fit(X, sample_weight=sample_weight)
@@ -104,7 +114,7 @@ def test_integer_weight_equals_repetition():
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_random_boundary_cases(seed):
+def test_random_boundary_cases(range_search, seed):
     # Small data on integer grids put many pairs exactly at eps (1, sqrt(2),
     # 2) and many border samples between two clusters.
     rng = np.random.RandomState(seed)
@@ -119,7 +129,7 @@ def test_random_boundary_cases(seed):
                             min_samples=int(rng.randint(1, 8)))
 
 
-def test_far_from_origin_float32():
+def test_far_from_origin_float32(range_search):
     # ||x||^2 ~ 2e6 against eps^2 = 0.04: the GEMM estimate's error is far
     # larger than eps^2 there, and the exact re-check must decide.
     X, _ = make_blobs(3000, centers=5, cluster_std=0.5, random_state=3,
@@ -127,7 +137,7 @@ def test_far_from_origin_float32():
     _assert_same_as_sklearn(X.astype(np.float32), eps=0.2, min_samples=6)
 
 
-def test_minkowski_p2_is_the_fast_path_and_function():
+def test_minkowski_p2_is_the_fast_path_and_function(range_search):
     X = _moons()
     core, labels = dbscan(X, eps=0.1, min_samples=5)
     ref_core, ref_labels = sk_dbscan(X, eps=0.1, min_samples=5)
@@ -163,16 +173,81 @@ def test_precomputed_and_sparse():
                        ref.labels_)
 
 
-def test_thread_count_identity():
-    X = _blobs_with_noise(20000, random_state=0)
+@pytest.mark.parametrize("n_features", [2, 3])
+def test_thread_count_identity(range_search, n_features):
+    # Non-integer weights too: each sample's sum is added in one fixed order.
+    X = _blobs_with_noise(20000 if n_features == 2 else 8000, n_features, random_state=0)
+    sample_weight = np.random.RandomState(0).uniform(0.3, 1.7, X.shape[0])
+    X_new = np.random.RandomState(1).uniform(-12, 12, (3000, n_features))
     results = []
     for n_threads in (1, 2, 3):
         with threadpool_limits(n_threads, "openmp"):
-            est = DBSCAN(eps=0.15, min_samples=10).fit(X)
-        results.append((est.labels_, est.core_sample_indices_))
-    for labels, core in results[1:]:
+            est = DBSCAN(eps=0.15 * n_features, min_samples=10).fit(
+                X, sample_weight=sample_weight)
+            results.append((est.labels_, est.core_sample_indices_, est.predict(X_new)))
+    for labels, core, predicted in results[1:]:
         assert_array_equal(labels, results[0][0])
         assert_array_equal(core, results[0][1])
+        assert_array_equal(predicted, results[0][2])
+
+
+def test_range_search_rule():
+    # The grid up to GRID_MAX_FEATURES features, brute force above, and brute
+    # force where the grid's keys would not fit (eps tiny against the box).
+    for n_features, kind in [(1, "_GridSearch"), (2, "_GridSearch"), (3, "_GridSearch"),
+                             (4, "_BruteSearch")]:
+        X = np.random.RandomState(0).uniform(0, 10, (50, n_features))
+        assert type(dbscan_module._range_search(X, 0.5)).__name__ == kind
+    X = np.array([[0.0, 0.0, 0.0], [1e12, 1e12, 1e12], [1e12, 1e12, 1e12 + 1e-3]])
+    assert type(dbscan_module._range_search(X, 1e-3)).__name__ == "_BruteSearch"
+    _assert_same_as_sklearn(X, eps=1e-3, min_samples=2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dense_3d(range_search, dtype):
+    # Large neighbourhoods (hundreds of samples): many cells, long runs.
+    X, _ = make_blobs(6000, n_features=3, centers=4, cluster_std=0.4, random_state=4)
+    _assert_same_as_sklearn(X.astype(dtype), eps=0.3, min_samples=40)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("offset", [1e3, -1e6])
+def test_far_from_origin(range_search, dtype, offset):
+    X = _blobs_with_noise(3000, 3, random_state=5) * 0.1 + offset
+    _assert_same_as_sklearn(X.astype(dtype), eps=0.05, min_samples=5)
+
+
+@pytest.mark.parametrize("n_features", [1, 2, 3])
+def test_integer_lattice_exactly_eps_apart(range_search, n_features):
+    # A full lattice with spacing 1 and eps 1: every neighbour pair is exactly
+    # eps apart and lies on the cells' boundaries; repeated points and a
+    # lattice with spacing eps = 0.1 (not exact in binary) too. At least 12
+    # samples: below that scikit-learn's neighbour search is brute force on
+    # ||x||^2 - 2 <x, y> + ||y||^2, whose rounding differs from its trees'.
+    axes = [np.arange(30.0 if n_features == 1 else 6.0)] * n_features
+    X = np.stack(np.meshgrid(*axes), -1).reshape(-1, n_features)
+    X = np.vstack([X, X[::7]])
+    for eps, min_samples in [(1.0, 2 * n_features + 1), (1.0, 2 * n_features + 2),
+                             (np.sqrt(2), 5)]:
+        _assert_same_as_sklearn(X, eps=eps, min_samples=min_samples)
+    _assert_same_as_sklearn(X * 0.1, eps=0.1, min_samples=2 * n_features + 1)
+
+
+def test_one_cell_and_single_sample(range_search):
+    X = _blobs_with_noise(500)
+    _assert_same_as_sklearn(X, eps=100.0, min_samples=5)
+    _assert_same_as_sklearn(X[:1], eps=0.5, min_samples=1)
+    _assert_same_as_sklearn(X[:1], eps=0.5, min_samples=2)
+
+
+def test_predict_outside_the_fitted_box(range_search):
+    est = DBSCAN(eps=0.5, min_samples=3).fit(_blobs_with_noise(800))
+    core = est.components_
+    X_new = np.vstack([core[:5] + 0.1, [[1e6, -1e6], [-40.0, 3.0]]])
+    pred = est.predict(X_new)
+    assert_array_equal(pred[-2:], [-1, -1])
+    d = np.sqrt(((X_new[:5, None, :] - core[None, :, :]) ** 2).sum(-1))
+    assert_array_equal(pred[:5], est.labels_[est.core_sample_indices_][np.argmin(d, 1)])
 
 
 def test_union_find_kernel_alone():
@@ -187,7 +262,7 @@ def test_union_find_kernel_alone():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_predict(dtype):
+def test_predict(range_search, dtype):
     X = _moons(dtype)
     est = DBSCAN(eps=0.1, min_samples=5).fit(X)
     # Core samples get their own cluster back.
@@ -207,7 +282,7 @@ def test_predict(dtype):
     assert_array_equal(pred, expected)
 
 
-def test_predict_ties_to_lowest_core_index():
+def test_predict_ties_to_lowest_core_index(range_search):
     # Every sample is its own core sample and cluster. 1.0 is exactly 1 from
     # cores 0 and 2 (labels 0, 2), 3.0 exactly 1 from cores 1 and 2 (labels
     # 1, 2): ties go to the lower core index, and distance eps counts.
