@@ -114,20 +114,30 @@ class _Grid:
         start = np.concatenate([[0], start, [sorted_keys.shape[0]]]).astype(np.intp)
         return sorted_keys[start[:-1]], start
 
-    def ranges(self, query_keys, data_keys, data_start):
-        """For each query cell, the [lo, hi) positions of the data's cells
-        among its 3^d neighbours: one run of 3 consecutive keys per row along
+    # Entries of a ranges table computed at once: 16 MiB, so that its memory
+    # stays bounded whatever 3^(d-1), the rows per cell.
+    MAX_RANGE_ENTRIES = 2 ** 21
+
+    def ranges(self, query_keys, query_start, data_keys, data_start):
+        """Yield, chunk by chunk of query cells, (query_start's slice of the
+        chunk, the [lo, hi) positions of the data's cells among each query
+        cell's 3^d neighbours): one run of 3 consecutive keys per row along
         the last axis, 3^(d-1) rows."""
         d = len(self.extent)
         offsets = [0]
         for k in range(d - 1):
             offsets = [o + s * self.mult[k] for o in offsets for s in (-1, 0, 1)]
-        out = np.empty((query_keys.shape[0], 2 * len(offsets)), dtype=np.intp)
-        for r, off in enumerate(offsets):
-            row = query_keys + off
-            out[:, 2 * r] = data_start[np.searchsorted(data_keys, row - 1, side="left")]
-            out[:, 2 * r + 1] = data_start[np.searchsorted(data_keys, row + 1, side="right")]
-        return out
+        n_cells = query_keys.shape[0]
+        step = max(64, self.MAX_RANGE_ENTRIES // (2 * len(offsets)))
+        for c0 in range(0, n_cells, step):
+            c1 = min(c0 + step, n_cells)
+            out = np.empty((c1 - c0, 2 * len(offsets)), dtype=np.intp)
+            for r, off in enumerate(offsets):
+                row = query_keys[c0:c1] + off
+                out[:, 2 * r] = data_start[np.searchsorted(data_keys, row - 1, side="left")]
+                out[:, 2 * r + 1] = data_start[
+                    np.searchsorted(data_keys, row + 1, side="right")]
+            yield query_start[c0:c1 + 1], out
 
 
 class _GridSearch:
@@ -141,22 +151,23 @@ class _GridSearch:
         self.sorted_keys = keys[self.order]
         self.X = np.ascontiguousarray(X[self.order])
         self.cell_keys, self.cell_start = grid.cells(self.sorted_keys)
-        self._ranges = None
 
     @property
     def n_samples(self):
         return self.X.shape[0]
 
     def self_ranges(self):
-        if self._ranges is None:
-            self._ranges = self.grid.ranges(self.cell_keys, self.cell_keys, self.cell_start)
-        return self._ranges
+        """The chunks of (cell starts, neighbour ranges) of these samples'
+        own cells."""
+        return self.grid.ranges(self.cell_keys, self.cell_start, self.cell_keys,
+                                self.cell_start)
 
     def neighbour_weights(self, sample_weight, eps, n_threads):
         out = np.empty(self.n_samples, dtype=np.float64)
-        _dbscan.grid_neighbour_weights(
-            self.X, np.ascontiguousarray(sample_weight[self.order]), self.cell_start,
-            self.self_ranges(), eps, out, n_threads)
+        weight = np.ascontiguousarray(sample_weight[self.order])
+        for cell_start, ranges in self.self_ranges():
+            _dbscan.grid_neighbour_weights(self.X, weight, cell_start, ranges, eps, out,
+                                           n_threads)
         counts = np.empty_like(out)
         counts[self.order] = out
         return counts
@@ -171,14 +182,13 @@ class _GridSearch:
         sub.sorted_keys = self.sorted_keys[keep]
         sub.X = np.ascontiguousarray(self.X[keep])
         sub.cell_keys, sub.cell_start = self.grid.cells(sub.sorted_keys)
-        sub._ranges = None
         return sub
 
     def components(self, eps, n_threads):
         """A component id of every row (equal ids: one component)."""
         parent = np.arange(self.n_samples, dtype=np.intp)
-        _dbscan.grid_union_core_pairs(self.X, self.cell_start, self.self_ranges(), eps,
-                                      parent, n_threads)
+        for cell_start, ranges in self.self_ranges():
+            _dbscan.grid_union_core_pairs(self.X, cell_start, ranges, eps, parent, n_threads)
         roots = np.empty_like(parent)
         _dbscan.find_roots(parent, roots)
         component = np.empty_like(roots)
@@ -190,12 +200,13 @@ class _GridSearch:
         keys = self.grid.keys(Y)
         order = np.argsort(keys, kind="stable")
         y_keys, y_start = self.grid.cells(keys[order])
-        ranges = self.grid.ranges(y_keys, self.cell_keys, self.cell_start)
+        Y = np.ascontiguousarray(Y[order])
+        core_labels = np.ascontiguousarray(core_labels[self.order])
         out = np.empty(Y.shape[0], dtype=np.intp)
-        _dbscan.grid_nearest_core_labels(
-            np.ascontiguousarray(Y[order]), y_start, ranges, self.X,
-            np.ascontiguousarray(core_labels[self.order]), self.order, eps, mode, out,
-            n_threads)
+        for cell_start, ranges in self.grid.ranges(y_keys, y_start, self.cell_keys,
+                                                   self.cell_start):
+            _dbscan.grid_nearest_core_labels(Y, cell_start, ranges, self.X, core_labels,
+                                             self.order, eps, mode, out, n_threads)
         labels = np.empty_like(out)
         labels[order] = out
         return labels
