@@ -191,11 +191,22 @@ def test_thread_count_identity(range_search, n_features):
         assert_array_equal(predicted, results[0][2])
 
 
+def test_grid_in_chunks_of_cells(monkeypatch):
+    # The neighbour ranges computed 64 cells at a time give the same labels.
+    X = _blobs_with_noise(6000, 3, random_state=6)
+    whole = DBSCAN(eps=0.5, min_samples=8).fit(X)
+    monkeypatch.setattr(dbscan_module._Grid, "MAX_RANGE_ENTRIES", 1)
+    chunked = DBSCAN(eps=0.5, min_samples=8).fit(X)
+    assert_array_equal(chunked.labels_, whole.labels_)
+    assert_array_equal(chunked.predict(X[::3] + 0.05), whole.predict(X[::3] + 0.05))
+    _assert_same_as_sklearn(X, eps=0.5, min_samples=8)
+
+
 def test_range_search_rule():
     # The grid up to GRID_MAX_FEATURES features, brute force above, and brute
     # force where the grid's keys would not fit (eps tiny against the box).
-    for n_features, kind in [(1, "_GridSearch"), (2, "_GridSearch"), (3, "_GridSearch"),
-                             (4, "_BruteSearch")]:
+    for n_features, kind in [(1, "_GridSearch"), (2, "_GridSearch"), (6, "_GridSearch"),
+                             (7, "_BruteSearch")]:
         X = np.random.RandomState(0).uniform(0, 10, (50, n_features))
         assert type(dbscan_module._range_search(X, 0.5)).__name__ == kind
     X = np.array([[0.0, 0.0, 0.0], [1e12, 1e12, 1e12], [1e12, 1e12, 1e12 + 1e-3]])
