@@ -129,6 +129,30 @@ def test_random_boundary_cases(range_search, seed):
                             min_samples=int(rng.randint(1, 8)))
 
 
+@pytest.mark.parametrize("n_features", [3, 4, 6, 8])
+def test_distance_summed_in_feature_order(range_search, n_features):
+    # Pairs whose squared distance, summed in feature order as scikit-learn's
+    # trees do, is exactly eps^2 while other orders of the sum (a compiler's
+    # reassociation or vectorisation) give a neighbouring float: the pair is
+    # a neighbourhood exactly when the order is the same.
+    rng = np.random.RandomState(n_features)
+    far = 100.0 + 10.0 * np.arange(20.0)[:, None] + np.zeros((20, n_features))
+    n_cases = 0
+    while n_cases < 10:
+        a = rng.uniform(-3, 3, n_features)
+        b = a + rng.uniform(-0.3, 0.3, n_features)
+        terms = (a - b) ** 2
+        sq = 0.0
+        for t in terms:
+            sq = sq + t
+        eps = np.sqrt(sq)
+        other_orders = {np.sum(terms[::-1]), terms[0::2].sum() + terms[1::2].sum()}
+        if eps * eps != sq or other_orders == {sq}:
+            continue
+        n_cases += 1
+        _assert_same_as_sklearn(np.vstack([a, b, far]), eps=eps, min_samples=2)
+
+
 def test_far_from_origin_float32(range_search):
     # ||x||^2 ~ 2e6 against eps^2 = 0.04: the GEMM estimate's error is far
     # larger than eps^2 there, and the exact re-check must decide.

@@ -13,7 +13,10 @@
 # margin of eps^2 is decided again exactly: sum_k (a_k - b_k)^2 in float64,
 # compared with eps^2 in float64 -- the test scikit-learn's KD and ball trees
 # make (their data are float64 copies of X), so the neighbourhoods are the
-# same, boundary pairs included.
+# same, boundary pairs included. The sum is in feature order, as theirs: this
+# module is built without reassociation or contraction (meson.build), since
+# a pair exactly at eps in that order can be one ulp beyond it in another
+# (a vectorised sum put 1 in 3 such pairs on the wrong side, d = 3 to 8).
 #
 # Clusters. scikit-learn numbers its clusters in the order of a scan of the
 # samples, each unlabelled core sample starting a depth-first expansion; so a
@@ -38,11 +41,13 @@
 # Measured (2 cores, this machine; scikit-learn 1.9.1, labels and core
 # samples identical; time of fit, extra peak memory each in its own process):
 #   dbscan_2d (the issue's: 315,000 x 2, blobs + 5% noise, eps 0.1, mean
-#     neighbourhood 144): grid 0.18 s, 43 MB; scikit-learn 3.2-3.4 s, 439 MB.
+#     neighbourhood 144): grid 0.19-0.21 s, 43 MB; scikit-learn 3.2-3.5 s,
+#     439 MB (16-18x; the target, the `dbscan` package, is 0.23 s).
 #   dbscan_dense (200,000 x 3, make_blobs(centers=10, random_state=0),
-#     eps 0.8, min_samples 50, mean neighbourhood 884): grid 0.64 s, 30 MB;
-#     scikit-learn 10.8-12.8 s, 1907 MB.
-#   dbscan_10d (100,000 x 10, brute force): 12.3 s against 10.1 s.
+#     eps 0.8, min_samples 50, mean neighbourhood 884): grid 0.64-0.68 s,
+#     30 MB; scikit-learn 10.6-12.8 s, 1907 MB.
+#   dbscan_10d (100,000 x 10, brute force): 13.5 s (12.3 s before the strict
+#     float64 sums) against 10.1 s.
 # Brute force is O(n^2): 10.6 s for 100,000 x 3, where the grid takes 0.08 s.
 # Still to do: pruning of whole tiles by bounding boxes of spatially sorted
 # blocks for more than 6 features.
@@ -57,12 +62,15 @@
 # Up to 6 features the grid is at least 3x faster from 20,000 samples on; at 7
 # the margin is gone for smaller n, at 8 brute force wins.
 #
-# The grid's inner loops: with 2 or 3 features the stride is a constant, and
-# the count loop adds w[q] * (d2 <= eps^2) rather than branching, which lets
-# it vectorise (2.6 -> 0.52 ns per candidate, 404 candidates per sample on
-# dbscan_2d); the union loop first asks whether q is already in p's
-# component (a predictable branch inside a cluster) and only then tests the
-# distance (0.23 -> 0.08 s, one thread, on dbscan_2d's 291,609 core samples).
+# The grid's inner loops: with 2 or 3 features the stride is a constant; the
+# count loop first writes w[q] * (d2 <= eps^2) for a block of candidates (no
+# branch, no reduction: it vectorises with the distances summed strictly)
+# and then sums the block in four chains (2.5 -> 0.61 ns per candidate, one
+# thread, 404 candidates per sample on dbscan_2d; 0.52 ns with a
+# reassociated sum, which breaks the exact test). The union loop first asks
+# whether q is already in p's component (a predictable branch inside a
+# cluster) and only then tests the distance (0.23 -> 0.08 s, one thread, on
+# dbscan_2d's 291,609 core samples).
 #
 # Each row of a pass belongs to one thread, which visits its columns in index
 # order: the counts and the labels are bit-identical for any number of threads.
@@ -166,39 +174,66 @@ cdef inline double exact_sq_distance(const floating* a, const floating* b,
     return s
 
 
+cdef enum:
+    # Candidates whose masked weights are written out before being summed.
+    WEIGHT_BLOCK = 256
+
+
 cdef inline double add_weights_within(
         double total, const floating* X, Py_ssize_t lo, Py_ssize_t hi,
         const floating* a, Py_ssize_t n_features, const double* w,
         double eps2) noexcept nogil:
-    """total plus w[q] for the rows q in [lo, hi) of X within eps of a (the
-    exact test); with 2 or 3 features the stride is a constant and the loop
-    vectorises (the sum's order is then fixed by the compiled code, so it
-    is still the same for any number of threads)."""
-    cdef double a0, a1, a2, t0, t1, t2
-    cdef Py_ssize_t q
-    if n_features == 2:
-        a0 = a[0]
-        a1 = a[1]
-        for q in range(lo, hi):
-            t0 = a0 - <double> X[2 * q]
-            t1 = a1 - <double> X[2 * q + 1]
-            # A product, not a branch, so that the loop vectorises: w[q] * 1
-            # is w[q], and adding w[q] * 0 leaves the sum as it was.
-            total = total + w[q] * <double> (t0 * t0 + t1 * t1 <= eps2)
-        return total
-    if n_features == 3:
-        a0 = a[0]
-        a1 = a[1]
-        a2 = a[2]
-        for q in range(lo, hi):
-            t0 = a0 - <double> X[3 * q]
-            t1 = a1 - <double> X[3 * q + 1]
-            t2 = a2 - <double> X[3 * q + 2]
-            total = total + w[q] * <double> ((t0 * t0 + t1 * t1) + t2 * t2 <= eps2)
-        return total
-    for q in range(lo, hi):
-        total = total + (w[q] if exact_sq_distance(a, X + q * n_features, n_features) <= eps2
-                         else 0.0)
+    """total plus the sum of w[q] over the rows q in [lo, hi) of X within eps
+    of a (the exact test).
+
+    Block by block, first w[q] * (d2 <= eps^2) for every candidate: no
+    reduction, no branch, so with 2 or 3 features (a constant stride) the
+    loop vectorises even though the distances are summed strictly in
+    feature order (this module is built without reassociation). Then the
+    block is summed in four interleaved partial sums (q mod 4), combined as
+    (s0 + s1) + (s2 + s3): an order fixed by the code, whatever the threads
+    (scikit-learn's np.sum has its own; with integer weights every order
+    gives the same sum), and four chains rather than one add's latency."""
+    cdef double buf[WEIGHT_BLOCK]
+    cdef double a0, a1, a2, t0, t1, t2, s0, s1, s2, s3
+    cdef Py_ssize_t q0, n, k
+    a0 = a[0]
+    a1 = a[1] if n_features > 1 else 0.0
+    a2 = a[2] if n_features > 2 else 0.0
+    q0 = lo
+    while q0 < hi:
+        n = min(<Py_ssize_t> WEIGHT_BLOCK, hi - q0)
+        if n_features == 2:
+            for k in range(n):
+                t0 = a0 - <double> X[2 * (q0 + k)]
+                t1 = a1 - <double> X[2 * (q0 + k) + 1]
+                buf[k] = w[q0 + k] * <double> (t0 * t0 + t1 * t1 <= eps2)
+        elif n_features == 3:
+            for k in range(n):
+                t0 = a0 - <double> X[3 * (q0 + k)]
+                t1 = a1 - <double> X[3 * (q0 + k) + 1]
+                t2 = a2 - <double> X[3 * (q0 + k) + 2]
+                buf[k] = w[q0 + k] * <double> ((t0 * t0 + t1 * t1) + t2 * t2 <= eps2)
+        else:
+            for k in range(n):
+                buf[k] = w[q0 + k] * <double> (
+                    exact_sq_distance(a, X + (q0 + k) * n_features, n_features) <= eps2)
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        k = 0
+        while k + 4 <= n:
+            s0 = s0 + buf[k]
+            s1 = s1 + buf[k + 1]
+            s2 = s2 + buf[k + 2]
+            s3 = s3 + buf[k + 3]
+            k = k + 4
+        while k < n:
+            s0 = s0 + buf[k]
+            k = k + 1
+        total = total + ((s0 + s1) + (s2 + s3))
+        q0 = q0 + n
     return total
 
 
