@@ -58,7 +58,9 @@ def _check_dbscan_weight(sample_weight, n_samples):
 # The range search behind the passes: a uniform grid up to this many features,
 # blocked brute force above. The grid's runs per cell grow as 3^(d-1); up to 6
 # features it was at least 3x faster than brute force from 20,000 samples on,
-# at 7 barely, at 8 slower (measurements in _kernels/_dbscan.pyx).
+# at 7 barely, at 8 slower (measurements in _kernels/_dbscan.pyx). Brute
+# force with tile pruning is faster from 7 features on clustered data (3x),
+# and at 6 on blobs (1.3x) but 3.8x slower on uniform data, so 6 stays.
 GRID_MAX_FEATURES = 6
 
 
@@ -218,39 +220,115 @@ class _GridSearch:
         return labels
 
 
-class _BruteSearch:
-    """The passes' range search by blocked brute force (GEMM tiles)."""
+# Rows and columns of the brute-force kernels' tiles (_kernels/_dbscan.pyx).
+_ROW_BLOCK = 128
+_COL_BLOCK = 128
 
-    def __init__(self, X):
-        self.X = np.ascontiguousarray(X)
+
+def _spatial_order(X, leaf=_ROW_BLOCK):
+    """A permutation of X's rows that keeps near samples together: a k-d
+    tree's order, each segment of more than leaf rows split along its
+    feature of largest spread, at a multiple of leaf near its median, so that
+    every block of leaf rows (and mostly every block of _COL_BLOCK) has a
+    small bounding box. Deterministic (np.argpartition's introselect)."""
+    n = X.shape[0]
+    order = np.arange(n, dtype=np.intp)
+    stack = [(0, n)]
+    while stack:
+        a, b = stack.pop()
+        if b - a <= leaf:
+            continue
+        idx = order[a:b]
+        pts = X[idx]
+        spread = pts.max(axis=0) - pts.min(axis=0)
+        k = int(np.argmax(spread))
+        if not spread[k] > 0:
+            continue
+        m = max(leaf, ((b - a) // 2 + leaf // 2) // leaf * leaf)
+        if m >= b - a:
+            m = b - a - leaf if b - a > leaf else (b - a) // 2
+        part = np.argpartition(pts[:, k], m)
+        order[a:b] = idx[part]
+        stack.append((a + m, b))
+        stack.append((a, a + m))
+    return order
+
+
+def _block_boxes(X, block):
+    """Per-feature float64 min and max of each block of `block` rows."""
+    if X.shape[0] == 0:
+        empty = np.empty((0, X.shape[1]), dtype=np.float64)
+        return empty, empty
+    starts = np.arange(0, X.shape[0], block)
+    lo = np.minimum.reduceat(X, starts, axis=0).astype(np.float64)
+    hi = np.maximum.reduceat(X, starts, axis=0).astype(np.float64)
+    return np.ascontiguousarray(lo), np.ascontiguousarray(hi)
+
+
+class _BruteSearch:
+    """The passes' range search by blocked brute force (GEMM tiles), the
+    samples in a k-d tree's order (_spatial_order) so that the kernels skip
+    every tile of rows and columns whose bounding boxes are farther apart
+    than eps (an exact, conservative test: labels do not change)."""
+
+    def __init__(self, X, order=None):
+        self.order = _spatial_order(X) if order is None else order
+        self.X = np.ascontiguousarray(X[self.order])
         self.sq = _row_sq_norms(self.X)
+        self.row_box = _block_boxes(self.X, _ROW_BLOCK)
+        self.col_box = _block_boxes(self.X, _COL_BLOCK)
 
     @property
     def n_samples(self):
         return self.X.shape[0]
 
+    def _boxes(self, row_box=None):
+        row_box = self.row_box if row_box is None else row_box
+        return row_box + self.col_box
+
     def neighbour_weights(self, sample_weight, eps, n_threads):
-        counts = np.empty(self.n_samples, dtype=np.float64)
-        _dbscan.neighbour_weights(self.X, self.sq, sample_weight, eps, counts, n_threads)
+        out = np.empty(self.n_samples, dtype=np.float64)
+        weight = np.ascontiguousarray(sample_weight[self.order])
+        _dbscan.neighbour_weights(self.X, self.sq, weight, eps, out, n_threads,
+                                  *self._boxes())
+        counts = np.empty_like(out)
+        counts[self.order] = out
         return counts
 
     def subset(self, mask):
-        return _BruteSearch(self.X[mask])
+        """The search over the rows of X where mask holds (kept in this
+        search's order, still spatially sorted)."""
+        keep = mask[self.order]
+        rank = np.cumsum(mask) - 1
+        sub = _BruteSearch.__new__(_BruteSearch)
+        sub.order = rank[self.order[keep]]
+        sub.X = np.ascontiguousarray(self.X[keep])
+        sub.sq = self.sq[keep]
+        sub.row_box = _block_boxes(sub.X, _ROW_BLOCK)
+        sub.col_box = _block_boxes(sub.X, _COL_BLOCK)
+        return sub
 
     def components(self, eps, n_threads):
         parent = np.arange(self.n_samples, dtype=np.intp)
-        _dbscan.union_core_pairs(self.X, self.sq, eps, parent, n_threads)
+        _dbscan.union_core_pairs(self.X, self.sq, eps, parent, n_threads, *self._boxes())
         roots = np.empty_like(parent)
         _dbscan.find_roots(parent, roots)
-        return roots
+        component = np.empty_like(roots)
+        component[self.order] = roots
+        return component
 
     def nearest_core_labels(self, Y, core_labels, eps, mode, n_threads):
-        Y = np.ascontiguousarray(Y)
+        order = _spatial_order(Y)
+        Y = np.ascontiguousarray(Y[order])
+        core_labels = np.ascontiguousarray(core_labels[self.order])
         out = np.empty(Y.shape[0], dtype=np.intp)
-        _dbscan.nearest_core_labels(Y, _row_sq_norms(Y), self.X, self.sq,
-                                    np.ascontiguousarray(core_labels), eps, mode, out,
-                                    n_threads)
-        return out
+        _dbscan.nearest_core_labels(Y, _row_sq_norms(Y), self.X, self.sq, core_labels, eps,
+                                    mode, out, n_threads,
+                                    *self._boxes(_block_boxes(Y, _ROW_BLOCK)),
+                                    core_index=self.order)
+        labels = np.empty_like(out)
+        labels[order] = out
+        return labels
 
 
 def _range_search(X, eps, method="auto", box=None):
@@ -354,7 +432,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     uniform grid of cells of side eps, the samples sorted by cell: each
     sample's candidates are the samples of its 3^d neighbouring cells, time
     O(n_samples 3^d (1 + samples per cell)). More features, blocked brute
-    force: O(n_samples^2 n_features) time per pass. Either way memory is
+    force over the samples in a k-d tree's order, skipping every tile whose
+    rows' and columns' bounding boxes are more than eps apart (an exact
+    bound): O(n_samples^2 n_features) time per pass at worst, far less on
+    clustered data (6% of the pairs on 100,000 samples in 20 blobs in 10-D).
+    Either way memory is
     O(n_samples n_features) (sorted copies of the samples, the cells'
     bounds, one tile per thread), however large the neighbourhoods
     (scikit-learn's grows with their total size). A pair's distance is

@@ -215,6 +215,37 @@ def test_thread_count_identity(range_search, n_features):
         assert_array_equal(predicted, results[0][2])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_brute_force_tiles_skipped_by_boxes(dtype):
+    # 10-D blobs far apart: brute force over the k-d order skips most tile
+    # pairs (bounding boxes more than eps apart), with scikit-learn's labels,
+    # non-integer weights included, for any number of threads; and the
+    # same labels as with no box (every tile computed).
+    X, _ = make_blobs(6000, n_features=10, centers=12, cluster_std=0.8, random_state=3)
+    X = np.vstack([X, np.random.RandomState(3).uniform(-10, 10, (600, 10))]).astype(dtype)
+    sample_weight = np.random.RandomState(4).uniform(0.3, 1.7, X.shape[0])
+    search = dbscan_module._BruteSearch(X)
+    assert_array_equal(np.sort(search.order), np.arange(X.shape[0]))
+    (lo, hi), (clo, chi) = search.row_box, search.col_box
+    gap = np.maximum(0, np.maximum(clo[None] - hi[:, None], lo[:, None] - chi[None]))
+    assert ((gap ** 2).sum(axis=-1) > 1.7 ** 2).mean() > 0.5
+    ours, _ = _assert_same_as_sklearn(X, sample_weight=sample_weight, eps=1.7,
+                                      min_samples=8)
+    results = []
+    for n_threads in (1, 2, 3):
+        with threadpool_limits(n_threads, "openmp"):
+            est = DBSCAN(eps=1.7, min_samples=8).fit(X, sample_weight=sample_weight)
+            results.append((est.labels_, est.predict(X[::5] + 0.1)))
+    for labels, predicted in results:
+        assert_array_equal(labels, ours.labels_)
+        assert_array_equal(predicted, results[0][1])
+    counts_pruned = search.neighbour_weights(sample_weight, 1.7, 2)
+    plain = np.empty(X.shape[0])
+    _dbscan.neighbour_weights(search.X, search.sq, sample_weight[search.order], 1.7,
+                              plain, 2)
+    assert_array_equal(counts_pruned[search.order], plain)
+
+
 def test_grid_in_chunks_of_cells(monkeypatch):
     # The neighbour ranges computed 64 cells at a time give the same labels.
     X = _blobs_with_noise(6000, 3, random_state=6)
