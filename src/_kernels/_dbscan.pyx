@@ -51,11 +51,13 @@
 #     28 MB; scikit-learn 9.9-12.8 s, 1907 MB.
 #   dbscan_10d (100,000 x 10, make_blobs(centers=20, random_state=0), eps
 #     2.12, min_samples 10; brute force with tiles pruned by bounding boxes,
-#     below): 1.30-1.77 s, median 1.38 s of 5, against scikit-learn's
-#     10.3-10.6 s, median 10.4 s of 3, in one process, labels and core
-#     samples identical (7.5x; the target is 4x). Before the pruning 13.5 s.
-#     One thread: k-d order and boxes 0.10 s, counts 1.05 s, union 0.37 s,
-#     borders 0.38 s.
+#     below): 0.97-0.99 s, median 0.98 s of 5, against scikit-learn's
+#     9.8-10.1 s, median 10.08 s of 3, in one process on an idle machine,
+#     labels and core samples identical (10.3x; the target is 4x; with
+#     another test run sharing the 2 cores: 1.38 s against 10.4 s). Before
+#     the pruning 13.5 s. Passes, 2 threads: k-d order and boxes 0.10 s,
+#     counts 0.51 s, union 0.16 s, borders 0.19 s (one thread: 1.05, 0.37,
+#     0.38 s).
 # Brute force without pruning is O(n^2): 10.6 s for 100,000 x 3, where the
 # grid takes 0.08 s.
 #
