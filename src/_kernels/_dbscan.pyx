@@ -57,7 +57,7 @@
 #     another test run sharing the 2 cores: 1.38 s against 10.4 s). Before
 #     the pruning 13.5 s. Passes, 2 threads: k-d order and boxes 0.10 s,
 #     counts 0.51 s, union 0.16 s, borders 0.19 s (one thread: 1.05, 0.37,
-#     0.38 s).
+#     0.38 s). float32: 0.87 s (median of 3) against 10.8 s, identical.
 # Brute force without pruning is O(n^2): 10.6 s for 100,000 x 3, where the
 # grid takes 0.08 s.
 #
