@@ -55,6 +55,11 @@ class Sizes:
     bgmm_shape: tuple = (50_000, 8)
     bgmm_centers: int = 10
     bgmm_components: int = 20
+    # DBSCAN: the samples of dbscan_2d (before its 5% noise), dbscan_10d and
+    # dbscan_dense (the issue's sizes; eps and min_samples do not change).
+    dbscan_2d_samples: int = 300_000
+    dbscan_10d_samples: int = 100_000
+    dbscan_dense_samples: int = 200_000
 
 
 FULL = Sizes(n_samples=500_000, n_features=32, n_clusters=64, max_iter=50)
@@ -63,7 +68,9 @@ QUICK = Sizes(n_samples=20_000, n_features=32, n_clusters=16, max_iter=10,
               sparse_shape=(5_000, 2_000), text_shape=(5_000, 5_000),
               predict_shape=(20_000, 16), silhouette_shape=(3_000, 16),
               minibatch_shape=(50_000, 32), minibatch_max_iter=3,
-              gmm_shape=(5_000, 16), gmm_max_iter=5, bgmm_shape=(5_000, 8))
+              gmm_shape=(5_000, 16), gmm_max_iter=5, bgmm_shape=(5_000, 8),
+              dbscan_2d_samples=5_000, dbscan_10d_samples=3_000,
+              dbscan_dense_samples=5_000)
 
 # cluster_std of make_blobs per data-set kind. "overlap" blobs are so wide
 # that Lloyd never reaches strict convergence: every fit runs max_iter
@@ -177,11 +184,52 @@ DATA = {
     "minibatch_blobs": lambda sizes: make_blobs(
         n_samples=sizes.minibatch_shape[0], n_features=sizes.minibatch_shape[1],
         centers=sizes.minibatch_clusters, random_state=0)[0],
+    "dbscan_2d": lambda sizes: dbscan_2d_data(sizes.dbscan_2d_samples),
+    "dbscan_10d": lambda sizes: make_blobs(
+        n_samples=sizes.dbscan_10d_samples, n_features=10, centers=20,
+        random_state=0)[0],
+    # A mean neighbourhood of 985 samples within eps=0.83 at 200,000 samples
+    # (counted with a KDTree on every 20th sample).
+    "dbscan_dense": lambda sizes: make_blobs(
+        n_samples=sizes.dbscan_dense_samples, n_features=3, centers=10,
+        random_state=0)[0],
     "fortran": lambda sizes: make_blobs(
         n_samples=sizes.n_samples, n_features=sizes.n_features,
         centers=sizes.n_clusters, cluster_std=CLUSTER_STD["overlap"],
         random_state=0)[0],
 }
+
+
+def dbscan_2d_data(n_samples, noise=0.05, box=(-50.0, 50.0)):
+    """20 tight 2-D blobs in ``box`` plus ``noise`` x n_samples uniform samples
+    over the same box (seeded), shuffled together."""
+    X, _ = make_blobs(n_samples=n_samples, n_features=2, centers=20,
+                      cluster_std=0.5, random_state=0, center_box=box)
+    rng = np.random.default_rng(0)
+    uniform = rng.uniform(*box, size=(int(noise * n_samples), 2))
+    X = np.concatenate([X, uniform])
+    return X[rng.permutation(X.shape[0])]
+
+
+def labels_fingerprint(labels):
+    """A positive number that depends on a clustering only up to a renaming
+    of its clusters: equal for two label arrays that are the same partition
+    (noise -1 included), different (with near certainty) otherwise.
+
+    The clusters are renumbered 1, 2, ... in the order of their first sample
+    (noise 0); the figure is the sum of those numbers weighted by fixed
+    pseudo-random weights in [1, 2), summed in float64 in sample order.
+    """
+    labels = np.asarray(labels)
+    clustered = labels >= 0
+    _, first, inverse = np.unique(labels[clustered], return_index=True,
+                                  return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(1, first.size + 1)
+    canonical = np.zeros(labels.shape[0], dtype=np.float64)
+    canonical[clustered] = rank[inverse]
+    weights = np.random.default_rng(0).uniform(1.0, 2.0, size=labels.shape[0])
+    return float(np.dot(canonical, weights))
 
 
 def silhouette_blobs(sizes):
@@ -423,6 +471,22 @@ def _mixture_workload(name, kind, dtype, estimator, **params):
     )
 
 
+def _dbscan_workload(name, dtype, **params):
+    """DBSCAN fitted by both libraries on the data set of the same name. The
+    quality figure is :func:`labels_fingerprint` of the labels: a zero
+    difference says the two clusterings are the same up to cluster ids, as
+    ``tests/test_dbscan.py`` asserts on smaller data."""
+
+    def fit(cls):
+        return lambda X: cls(**params).fit(X)
+
+    return Workload(
+        name=name, dtype=dtype, kind=name,
+        ours=fit(turbocluster.DBSCAN), reference=fit(sklearn.cluster.DBSCAN),
+        inertia=lambda est, X: labels_fingerprint(est.labels_), memory=True,
+    )
+
+
 def _choose_k_workload(dtype, sizes):
     """k = 2..12 on the kmeans_lloyd data, the inertia and the silhouette (on
     20,000 samples) of each: select_n_clusters against the loop a user writes
@@ -492,6 +556,9 @@ def build_workloads(sizes=FULL):
             _mixture_workload("bgmm", "bgmm_blobs", dtype, "BayesianGaussianMixture",
                               n_components=sizes.bgmm_components, covariance_type="full",
                               max_iter=sizes.gmm_max_iter),
+            _dbscan_workload("dbscan_2d", dtype, eps=0.1, min_samples=10),
+            _dbscan_workload("dbscan_10d", dtype, eps=2.12, min_samples=10),
+            _dbscan_workload("dbscan_dense", dtype, eps=0.83, min_samples=50),
         ]
     return workloads
 

@@ -2,6 +2,7 @@
 
 from ._anomaly import GaussianMixtureAnomalyDetector
 from ._bayesian_mixture import BayesianGaussianMixture
+from ._dbscan import DBSCAN, dbscan
 from ._kmeans import KMeans, kmeans_plusplus
 from ._minibatch import MiniBatchKMeans
 from ._mixture import GaussianMixture
@@ -10,7 +11,7 @@ from ._silhouette import silhouette_samples, silhouette_score
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["BayesianGaussianMixture",
+__all__ = ["BayesianGaussianMixture", "DBSCAN", "dbscan",
            "ClusterCountSelection", "GaussianMixture", "GaussianMixtureAnomalyDetector", "KMeans", "MiniBatchKMeans", "kmeans_plusplus",
            "knee_point", "select_n_clusters", "silhouette_samples", "silhouette_score",
            "__version__"]

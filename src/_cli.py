@@ -4,11 +4,12 @@ Two modes:
 
 * no PATH: a demonstration (``_cli_demo.py``): turbocluster's ``KMeans`` and
   scikit-learn's side by side, on the digits data set for quality and on a
-  generated data set large enough to time, then their ``GaussianMixture``;
+  generated data set large enough to time, then their ``GaussianMixture``
+  (``--algorithm gmm`` or ``dbscan``: that estimator's section alone);
 * PATH (a table or an array, ``-`` for standard input): reads it
-  (``_cli_read.py``), clusters the chosen columns (k-means or a Gaussian
-  mixture), or flags their outliers (``--anomalies``), and writes the labels
-  (or flags) or the table with them, and a plot on request
+  (``_cli_read.py``), clusters the chosen columns (k-means, a Gaussian
+  mixture or DBSCAN), or flags their outliers (``--anomalies``), and writes
+  the labels (or flags) or the table with them, and a plot on request
   (``_cli_output.py``).
   Progress, warnings and the summary go to stderr, so that stdout can be piped
   as plain labels.
@@ -39,6 +40,7 @@ from ._cli_output import (
     write_labels, write_table,
 )
 from ._cli_read import ReadOptions, read_data
+from ._dbscan import DBSCAN
 from ._kmeans import KMeans
 from ._minibatch import MiniBatchKMeans
 from ._mixture import GaussianMixture
@@ -52,10 +54,10 @@ _SPREAD_RATIO = 10.0  # warn when feature spreads differ by more than this facto
 _SPREAD_SAMPLE = 10_000  # rows that _warn_spreads looks at
 _SEED_MAX = 2**32 - 1  # numpy's legacy RandomState takes seeds in [0, 2**32)
 # --algorithm: the estimator (see _estimator_class), and for KMeans its
-# algorithm (None: the estimator has none). Later families (dbscan,
-# agglomerative) add their names here.
+# algorithm (None: the estimator has none). Later families (agglomerative)
+# add their names here.
 _ALGORITHMS = {"kmeans": "lloyd", "lloyd": "lloyd", "elkan": "elkan", "minibatch": None,
-               "gmm": None}
+               "gmm": None, "dbscan": None}
 # --max-iter's default: each estimator's own (MiniBatchKMeans counts passes
 # over the data).
 _DEFAULT_MAX_ITER, _DEFAULT_MINIBATCH_PASSES, _DEFAULT_MIXTURE_MAX_ITER = 300, 100, 100
@@ -67,6 +69,29 @@ _MIXTURE_OPTIONS = {
     "covariance_type": "--covariance-type applies to --algorithm gmm",
     "anomalies": "--anomalies needs --algorithm gmm: the outliers are the samples "
                  "that a Gaussian mixture fitted to the data finds least likely",
+}
+# The options that only --algorithm dbscan takes, and DBSCAN's default of
+# --min-samples (scikit-learn's). --eps has no default with a PATH: a radius
+# means something only in the data's units.
+_DBSCAN_OPTIONS = {
+    "eps": "--eps applies to --algorithm dbscan",
+    "min_samples": "--min-samples applies to --algorithm dbscan",
+}
+_DEFAULT_MIN_SAMPLES = 5
+# The options that DBSCAN does not take: it has no number of clusters, no
+# initialisation and no iterations.
+_NOT_DBSCAN_OPTIONS = {
+    "n_clusters": "DBSCAN finds the number of clusters itself",
+    "n_components": "DBSCAN finds the number of clusters itself",
+    "covariance_type": "it applies to --algorithm gmm",
+    "anomalies": "it applies to --algorithm gmm; DBSCAN's noise samples are "
+                 "labelled -1",
+    "choose_k": "DBSCAN finds the number of clusters itself",
+    "n_init": "DBSCAN has no initialisation",
+    "max_iter": "DBSCAN does not iterate",
+    "tol": "DBSCAN does not iterate",
+    "random_state": "DBSCAN is deterministic",
+    "verbose": "DBSCAN prints no progress",
 }
 _DELIMITERS = {
     "comma": ",", ",": ",", "semicolon": ";", ";": ";", "tab": "\t", "\\t": "\t",
@@ -96,6 +121,13 @@ examples:
       --anomalies 0.01 --output flagged.csv
       flag the 1% of rows least likely under the fitted mixture: the table
       with an 'inlier' column, 1 for an inlier, -1 for an outlier
+  python -m turbocluster points.csv --algorithm dbscan --eps 0.3 \\
+      --min-samples 10 > labels.txt
+      DBSCAN: clusters of the samples with at least 10 samples (themselves
+      included) within distance 0.3, and the samples they reach; -1 labels
+      the noise
+  python -m turbocluster --algorithm dbscan
+      compare their DBSCAN alone (two moons with noise)
 
 input: .csv, .tsv, .txt (also .gz, .bz2, .xz, .zip), .parquet, .npy, .npz, or
 - for standard input. Text tables: the delimiter (comma, semicolon, tab or
@@ -120,6 +152,17 @@ GaussianMixture; --choose-k adds each number's BIC and AIC to the table and
 keeps the BIC's choice. The features' units matter
 less than for k-means: full, tied and diagonal covariances follow each
 feature's spread, spherical ones do not.
+
+--algorithm dbscan: DBSCAN(eps=E, min_samples=M) with Euclidean distances;
+--eps is required with PATH, --min-samples defaults to 5. A core sample has
+at least M samples (itself included) within E; a
+cluster is the core samples linked by chains of distances up to E and the
+samples within E of them; the rest is noise, labelled -1 (a table output's
+'cluster' column holds -1 too). The summary gives the number of clusters, of
+noise samples and of core samples. The clustering is scikit-learn's, border
+samples included. E is in the data's units: --standardize changes its meaning.
+--n-clusters, --n-components, --choose-k, --n-init, --max-iter, --tol,
+--random-state, --covariance-type, --anomalies and --verbose do not apply.
 
 Reading text tables needs pandas, .parquet files pyarrow (pip install
 'turbocluster[cli]'); --plot needs matplotlib (pip install
@@ -169,6 +212,16 @@ def _non_negative_float(text):
     if value is None or not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(
             f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
 
@@ -243,8 +296,9 @@ def build_parser():
         help="kmeans (KMeans with Lloyd's algorithm), lloyd, elkan "
              "(KMeans with algorithm='elkan'), minibatch (MiniBatchKMeans), or "
              "gmm (GaussianMixture: a mixture of Gaussians fitted by EM, each "
-             "sample labelled with its most likely component) "
-             "(default: %(default)s)",
+             "sample labelled with its most likely component), or dbscan "
+             "(DBSCAN: clusters of dense regions, -1 for noise; takes --eps "
+             "and --min-samples) (default: %(default)s)",
     )
     model.add_argument(
         "--n-clusters", type=_positive_int, metavar="K",
@@ -269,6 +323,17 @@ def build_parser():
              "mixture finds least likely (GaussianMixtureAnomalyDetector with "
              "contamination=FRACTION): 1 for an inlier, -1 for an outlier; a "
              "table output gets an 'inlier' column",
+    )
+    model.add_argument(
+        "--eps", type=_positive_float, metavar="E",
+        help="with --algorithm dbscan: the radius of a sample's neighbourhood, "
+             "in the data's units; required with PATH",
+    )
+    model.add_argument(
+        "--min-samples", type=_positive_int, metavar="M",
+        help="with --algorithm dbscan: the samples (the sample itself "
+             "included) within --eps that make a core sample "
+             f"(default: {_DEFAULT_MIN_SAMPLES})",
     )
     model.add_argument(
         "--choose-k", type=_k_range, metavar="A..B",
@@ -383,6 +448,12 @@ _FILE_OPTIONS = ("output", "plot", "columns", "drop", "header", "index_col",
 
 def _check_arguments(parser, args):
     """Checks between arguments; parser.error exits with status 2."""
+    if args.algorithm == "dbscan":
+        _check_dbscan_arguments(parser, args)
+        return
+    for name, message in _DBSCAN_OPTIONS.items():
+        if getattr(args, name) is not None:
+            parser.error(message)
     if args.algorithm != "gmm":
         for name, message in _MIXTURE_OPTIONS.items():
             if getattr(args, name) is not None:
@@ -412,6 +483,25 @@ def _check_arguments(parser, args):
         parser.error(f"--n-clusters (or --choose-k) is required to cluster {args.path}")
 
 
+def _check_dbscan_arguments(parser, args):
+    """--algorithm dbscan: the options it does not take (those left at their
+    default are not seen), and --eps with a PATH."""
+    defaults = parser.parse_args([])
+    for name, reason in _NOT_DBSCAN_OPTIONS.items():
+        if getattr(args, name) != getattr(defaults, name):
+            option = "--" + name.replace("_", "-")
+            parser.error(f"{option} does not apply to --algorithm dbscan: {reason}")
+    if args.path is None:
+        given = [name for name in _FILE_OPTIONS
+                 if getattr(args, name) != getattr(defaults, name)]
+        if given:
+            shown = ", ".join("--" + name.replace("_", "-") for name in given)
+            parser.error(f"{shown}: need{'s' if len(given) == 1 else ''} a PATH to cluster")
+    elif args.eps is None:
+        parser.error(f"--eps is required to run DBSCAN on {args.path} (the radius "
+                     "of a neighbourhood, in the data's units)")
+
+
 def _n_clusters(args):
     """The number of clusters (components) asked for, and the option that asked."""
     if args.n_components is not None:
@@ -432,6 +522,8 @@ def _read_options(args):
 
 
 def _estimator_class(args):
+    if args.algorithm == "dbscan":
+        return DBSCAN
     if args.algorithm == "gmm":
         if args.anomalies is not None:
             return GaussianMixtureAnomalyDetector
@@ -441,6 +533,13 @@ def _estimator_class(args):
 
 def _model_params(args, n_clusters):
     """The estimator's keyword arguments from the command line (tol only if given)."""
+    if args.algorithm == "dbscan":
+        # The demonstration has its own radius and minimum, for what is not given.
+        params = {name: getattr(args, name) for name in ("eps", "min_samples")
+                  if getattr(args, name) is not None}
+        if args.path is not None:
+            params.setdefault("min_samples", _DEFAULT_MIN_SAMPLES)
+        return params
     tol = {} if args.tol is None else {"tol": args.tol}
     if args.algorithm == "gmm":
         params = dict(
@@ -468,13 +567,18 @@ def _model_params(args, n_clusters):
 
 
 def _kind(args):
-    """What the fit gives: 'kmeans', 'mixture' (labels) or 'anomalies' (flags)."""
+    """What the fit gives: 'kmeans', 'mixture', 'dbscan' (labels) or
+    'anomalies' (flags)."""
+    if args.algorithm == "dbscan":
+        return "dbscan"
     if args.algorithm != "gmm":
         return "kmeans"
     return "mixture" if args.anomalies is None else "anomalies"
 
 
 def _verbose_params(args):
+    if args.algorithm == "dbscan":
+        return {}  # DBSCAN has no verbose
     if not args.verbose:
         return {"verbose": 0}
     if args.algorithm == "gmm":

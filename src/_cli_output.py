@@ -80,7 +80,8 @@ def fit_outcome(model, X, n_clusters, kind, plot=False):
     """The labels (or flags) of a fitted model and what to say about it.
 
     ``kind`` is 'kmeans' (KMeans, MiniBatchKMeans), 'mixture'
-    (GaussianMixture) or 'anomalies' (GaussianMixtureAnomalyDetector);
+    (GaussianMixture), 'dbscan' (DBSCAN: the labels it keeps, -1 for noise)
+    or 'anomalies' (GaussianMixtureAnomalyDetector);
     ``plot`` says whether the plot's labels are wanted.
 
     A mixture keeps no labels: they, the flags of the detector, the
@@ -98,6 +99,9 @@ def fit_outcome(model, X, n_clusters, kind, plot=False):
              field("inertia", format_inertia(model.inertia_)),
              wrapped("cluster sizes", sizes)],
             labels, model.cluster_centers_, f"{n_clusters} clusters")
+
+    if kind == "dbscan":
+        return _dbscan_outcome(model)
 
     converged = "converged" if model.converged_ else "not converged"
     iterations = f"{plural(model.n_iter_, 'iteration')}, {converged}"
@@ -135,6 +139,27 @@ def fit_outcome(model, X, n_clusters, kind, plot=False):
          field("threshold", f"log-likelihood {threshold} (offset_)")],
         plot_labels, model.means_,
         f"{plural(n_outliers, 'outlier')} (grey) of {n_samples}", "outlier")
+
+
+def _dbscan_outcome(model):
+    """DBSCAN's labels (-1 for noise) and its counts of clusters, noise and
+    core samples."""
+    labels = model.labels_
+    n_samples = labels.shape[0]
+    n_clusters = int(labels.max()) + 1 if n_samples else 0
+    n_noise = int(np.count_nonzero(labels == -1))
+    n_core = model.core_sample_indices_.shape[0]
+    sizes = " ".join(map(str, np.bincount(labels[labels >= 0], minlength=n_clusters)))
+    return Outcome(
+        labels, "labels", CLUSTER_COLUMN,
+        f"{plural(n_clusters, 'cluster')}, {plural(n_noise, 'noise sample')}",
+        [field("clusters", str(n_clusters)),
+         field("noise", f"{n_noise} of {n_samples} samples "
+                        f"({n_noise / n_samples:.2%}), labelled -1"),
+         field("core samples", str(n_core)),
+         wrapped("cluster sizes", sizes or "none")],
+        labels, None,
+        f"{plural(n_clusters, 'cluster')}, {plural(n_noise, 'noise sample')} (grey)")
 
 
 def write_labels(labels, path, stdout):

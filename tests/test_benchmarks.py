@@ -107,3 +107,30 @@ def test_cli_benchmark_runs_on_a_small_file(tmp_path, capsys):
     for row in ("read: pandas.read_csv", "read: turbocluster (its report)",
                 "job: by hand", "job: python -m turbocluster"):
         assert row in out
+
+
+def test_labels_fingerprint_ignores_cluster_ids_only(bench):
+    import numpy as np
+
+    labels = np.array([0, 0, 1, -1, 2, 1, 2, -1, 0])
+    renamed = np.array([5, 5, 0, -1, 3, 0, 3, -1, 5])
+    fingerprint = bench.wl.labels_fingerprint
+    assert fingerprint(labels) == fingerprint(renamed) > 0
+    moved = labels.copy()
+    moved[4] = 1  # one sample changes cluster
+    assert fingerprint(moved) != fingerprint(labels)
+    noise = labels.copy()
+    noise[0] = -1  # one sample becomes noise
+    assert fingerprint(noise) != fingerprint(labels)
+
+
+def test_quick_dbscan_workloads_report_identical_labels_and_memory(bench):
+    report = bench.main(["--quick", "--memory", "dbscan_2d", "dbscan_dense[float32]"],
+                        out=io.StringIO())
+    rows = report["rows"]
+    assert [row["label"] for row in rows] == [
+        "dbscan_2d[float64]", "dbscan_2d[float32]", "dbscan_dense[float32]"]
+    for row in rows:
+        assert _positive(row["ours_inertia"]) and _positive(row["sklearn_inertia"])
+        assert row["ours_inertia"] == row["sklearn_inertia"], row["label"]
+        assert _positive(row["sklearn_peak_mib"]) and _positive(row["ours_peak_mib"])

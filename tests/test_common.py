@@ -5,6 +5,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from turbocluster import (
+    DBSCAN,
     BayesianGaussianMixture,
     GaussianMixture,
     GaussianMixtureAnomalyDetector,
@@ -48,6 +49,7 @@ def _expected_failed_checks(estimator):
         GaussianMixtureAnomalyDetector(contamination=0.1, covariance_type="spherical"),
         BayesianGaussianMixture(),
         BayesianGaussianMixture(covariance_type="diag"),
+        DBSCAN(),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

@@ -1,0 +1,773 @@
+# DBSCAN's passes over the eps-neighbourhoods, none of which is stored: the
+# weighted neighbour counts (core samples), the union of core samples within
+# eps (clusters), and the cluster of each non-core sample (border or noise).
+# Cost, blocked brute force: O(n_rows n_cols n_features) time per pass at
+# worst (less the tiles pruned by their bounding boxes, below), O(n) memory
+# plus one ROW_BLOCK x COL_BLOCK tile per thread. Uniform grid (up to
+# 6 features): O(n 3^d (1 + samples per cell) n_features) time, O(n) memory.
+#
+# Range test. A tile of squared distances comes from one GEMM,
+# ||a||^2 + ||b||^2 - 2 <a, b>, whose rounding error is at most about
+# 2 (n_features + 4) u (||a||^2 + ||b||^2) (u: the unit roundoff of the
+# input's precision; Higham, "Accuracy and Stability of Numerical
+# Algorithms", 3.1). A pair whose approximate distance lies within that
+# margin of eps^2 is decided again exactly: sum_k (a_k - b_k)^2 in float64,
+# compared with eps^2 in float64 -- the test scikit-learn's KD and ball trees
+# make (their data are float64 copies of X), so the neighbourhoods are the
+# same, boundary pairs included. The sum is in feature order, as theirs: this
+# module is built without reassociation or contraction (meson.build), since
+# a pair exactly at eps in that order can be one ulp beyond it in another
+# (a vectorised sum put 1 in 3 such pairs on the wrong side, d = 3 to 8).
+#
+# Clusters. scikit-learn numbers its clusters in the order of a scan of the
+# samples, each unlabelled core sample starting a depth-first expansion; so a
+# cluster is a connected component of the graph of core samples within eps of
+# each other, clusters are numbered in the order of their smallest core
+# sample, and a border sample joins the first cluster that reaches it, which
+# is the smallest cluster id among its core neighbours. These passes compute
+# exactly that: components by a concurrent union-find (the components, as
+# sets, do not depend on the order of the unions, hence not on the threads),
+# numbered by the caller in the order of their smallest core sample (the
+# grid's forest is over positions sorted by cell), then each border sample's smallest
+# neighbouring cluster id (a minimum, so independent of the order too).
+#
+# Union-find: every link points a root to a smaller-index root by
+# compare-and-swap (so parent[i] <= i always and no cycle can form), retried
+# when another thread has linked either root first; finds halve the path with
+# relaxed atomic stores (a stale write still points to an ancestor, since
+# trees are only ever merged). Anderson and Woll, "Wait-free parallel
+# algorithms for the union-find problem", STOC 1991; Jayanti and Tarjan,
+# "A randomized concurrent algorithm for disjoint set union", PODC 2016.
+#
+# Measured (2 cores, this machine; scikit-learn 1.9.1, labels and core
+# samples identical; time of fit, extra peak memory each in its own process):
+#   dbscan_2d (the issue's: 315,000 x 2, blobs + 5% noise, eps 0.1, mean
+#     neighbourhood 144): grid 0.145-0.167 s, 38 MB; scikit-learn 3.1-3.5 s,
+#     439 MB (about 20x; the target, the `dbscan` package, is 0.23 s). Of
+#     the 0.145 s, the count pass 0.045, the union pass 0.042, the sort by
+#     cell 0.006, the rest numpy (validation, keys, copies, searchsorted).
+#   dbscan_dense (200,000 x 3, make_blobs(centers=10, random_state=0),
+#     eps 0.8, min_samples 50, mean neighbourhood 884): grid 0.64-0.66 s,
+#     28 MB; scikit-learn 9.9-12.8 s, 1907 MB.
+#   dbscan_10d (100,000 x 10, make_blobs(centers=20, random_state=0), eps
+#     2.12, min_samples 10; brute force with tiles pruned by bounding boxes,
+#     below): 0.97-0.99 s, median 0.98 s of 5, against scikit-learn's
+#     9.8-10.1 s, median 10.08 s of 3, in one process on an idle machine,
+#     labels and core samples identical (10.3x; the target is 4x; with
+#     another test run sharing the 2 cores: 1.38 s against 10.4 s). Before
+#     the pruning 13.5 s. Passes, 2 threads: k-d order and boxes 0.10 s,
+#     counts 0.51 s, union 0.16 s, borders 0.19 s (one thread: 1.05, 0.37,
+#     0.38 s). float32: 0.87 s (median of 3) against 10.8 s, identical.
+# Brute force without pruning is O(n^2): 10.6 s for 100,000 x 3, where the
+# grid takes 0.08 s.
+#
+# Tile pruning (brute force). The caller puts the samples in a k-d tree's
+# order (src/_dbscan.py, _spatial_order: each segment split at a multiple of
+# ROW_BLOCK near its median along its feature of largest spread) and passes
+# the float64 per-feature min and max of every block of ROW_BLOCK rows and of
+# COL_BLOCK columns; a tile whose two boxes are more than eps apart
+# (boxes_apart: the per-feature gaps squared and summed in feature order,
+# > eps^2) is skipped. The bound is exact, not a heuristic: rounding is
+# monotone, so no pair in such a tile could pass the exact test, and the
+# labels are unchanged. On dbscan_10d 7.3% of the pairs survive with
+# 128 x 256 tiles, 6.2% with 128 x 128 (13.2% with 128 x 1024; pairs inside
+# one blob: 5%): COL_BLOCK = 128, counts 1.05 s against 1.13 s with 256 on
+# one thread. A branch-free count loop (masked weights,
+# vectorised, the few pairs within the GEMM's rounding margin decided after)
+# was slower, 1.58 s against 1.13 s: most pairs of a surviving tile are out
+# of range, a well-predicted branch. Rows and columns are in k-d order, so
+# a non-integer weighted count is summed in that order (fixed, whatever the
+# threads); borders take a minimum; predict breaks ties by the core
+# sample's original index (core_index).
+#
+# Grid or brute force (src/_dbscan.py, GRID_MAX_FEATURES = 6): the grid's cost
+# grows as 3^(d-1) runs per cell, brute force's as n^2. make_blobs(centers=20)
+# and uniform data, eps for a mean neighbourhood of about 30, grid / brute:
+#   n = 100,000: d=3 0.08 / 10.6 s, d=5 0.48 / 12.0, d=7 2.9 / 12.6 (uniform
+#     2.0 / 12.1), d=8 9.4 / 13.2;
+#   n = 20,000:  d=4 0.07 / 0.96 s, d=6 0.29 / 1.01 (uniform 0.14 / 0.43),
+#     d=7 0.93 / 1.04 (uniform 0.28 / 0.45), d=8 2.5 / 0.49 (uniform 1.2 / 0.49).
+# Up to 6 features the grid is at least 3x faster from 20,000 samples on; at 7
+# the margin is gone for smaller n, at 8 brute force wins.
+# Measured again with the pruned brute force (2 threads, the whole fit;
+# eps from the median distance to the 30th neighbour):
+#   make_blobs(centers=20), n = 100,000: d=5 0.49 / 0.82 s, d=6 1.21 / 0.90,
+#     d=7 3.11 / 0.99, d=8 9.46 / 1.08;
+#   uniform [0, 1]^d, n = 100,000: d=4 0.16 / 1.14, d=5 0.32 / 1.87,
+#     d=6 0.89 / 3.37; n = 20,000: d=4 0.03 / 0.14, d=6 0.16 / 0.41.
+# The limit stays at 6: there the grid loses by 1.3x on blobs but wins by
+# 3.8x on uniform data, where boxes prune little; from 7 on brute force wins
+# on clustered data by 3x and more.
+#
+# The grid's inner loops: with 2 or 3 features the stride is a constant; the
+# count loop first writes w[q] * (d2 <= eps^2) for a block of candidates (no
+# branch, no reduction: it vectorises with the distances summed strictly)
+# and then sums the block in four chains (2.5 -> 0.61 ns per candidate, one
+# thread, 404 candidates per sample on dbscan_2d; 0.52 ns with a
+# reassociated sum, which breaks the exact test). The union loop first asks
+# whether q is already in p's component (a predictable branch inside a
+# cluster) and only then tests the distance (0.23 -> 0.08 s, one thread, on
+# dbscan_2d's 291,609 core samples).
+#
+# Each row of a pass belongs to one thread, which visits its columns in index
+# order: the counts and the labels are bit-identical for any number of threads.
+
+from cython cimport floating
+from cython.parallel cimport parallel, prange
+from libc.float cimport FLT_EPSILON, DBL_EPSILON
+from libc.stdlib cimport malloc, free
+
+from _blas cimport gemm_abt
+from _reduce cimport team_size
+
+cdef enum:
+    # Rows of a tile, and its columns: small tiles have tight bounding boxes
+    # (tile pruning, above; src/_dbscan.py has the same sizes).
+    ROW_BLOCK = 128
+    COL_BLOCK = 128
+
+    # Modes of nearest_core_labels.
+    MODE_SMALLEST_LABEL = 0
+    MODE_NEAREST_CORE = 1
+
+# The same modes, for the Python side.
+SMALLEST_LABEL = MODE_SMALLEST_LABEL
+NEAREST_CORE = MODE_NEAREST_CORE
+
+
+cdef extern from *:
+    """
+    static inline Py_ssize_t turbocluster_uf_load(Py_ssize_t* p) {
+        return __atomic_load_n(p, __ATOMIC_RELAXED);
+    }
+    static inline void turbocluster_uf_store(Py_ssize_t* p, Py_ssize_t v) {
+        __atomic_store_n(p, v, __ATOMIC_RELAXED);
+    }
+    static inline int turbocluster_uf_cas(Py_ssize_t* p, Py_ssize_t expected,
+                                          Py_ssize_t desired) {
+        return __atomic_compare_exchange_n(p, &expected, desired, 0,
+                                           __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    }
+    """
+    Py_ssize_t uf_load "turbocluster_uf_load"(Py_ssize_t* p) noexcept nogil
+    void uf_store "turbocluster_uf_store"(Py_ssize_t* p, Py_ssize_t v) noexcept nogil
+    bint uf_cas "turbocluster_uf_cas"(Py_ssize_t* p, Py_ssize_t expected,
+                                      Py_ssize_t desired) noexcept nogil
+
+
+cdef inline Py_ssize_t uf_find(Py_ssize_t* parent, Py_ssize_t i) noexcept nogil:
+    cdef Py_ssize_t p = uf_load(&parent[i]), gp
+    while p != i:
+        gp = uf_load(&parent[p])
+        if gp != p:
+            uf_store(&parent[i], gp)
+        i = p
+        p = gp
+    return i
+
+
+cdef inline void uf_union(Py_ssize_t* parent, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    cdef Py_ssize_t ra, rb, t
+    while True:
+        ra = uf_find(parent, a)
+        rb = uf_find(parent, b)
+        if ra == rb:
+            return
+        if ra < rb:
+            t = ra
+            ra = rb
+            rb = t
+        # Link the larger-index root under the smaller; fails if ra stopped
+        # being a root meanwhile, and then the finds start again.
+        if uf_cas(&parent[ra], ra, rb):
+            return
+
+
+cdef inline double margin_scale(floating dummy, Py_ssize_t n_features) noexcept nogil:
+    """The GEMM error bound's factor of ||a||^2 + ||b||^2 (see the top)."""
+    if floating is float:
+        return 2.0 * (n_features + 4) * FLT_EPSILON
+    else:
+        return 2.0 * (n_features + 4) * DBL_EPSILON
+
+
+cdef inline double exact_sq_distance(const floating* a, const floating* b,
+                                     Py_ssize_t n_features) noexcept nogil:
+    cdef double s = 0.0, t, t1, t2
+    cdef Py_ssize_t k
+    # The same sums, in the same order, written out for the grid's few
+    # features: a call per candidate otherwise runs a loop of unknown length.
+    if n_features == 2:
+        t = <double> a[0] - <double> b[0]
+        t1 = <double> a[1] - <double> b[1]
+        return t * t + t1 * t1
+    if n_features == 3:
+        t = <double> a[0] - <double> b[0]
+        t1 = <double> a[1] - <double> b[1]
+        t2 = <double> a[2] - <double> b[2]
+        return (t * t + t1 * t1) + t2 * t2
+    for k in range(n_features):
+        t = <double> a[k] - <double> b[k]
+        s = s + t * t
+    return s
+
+
+cdef enum:
+    # Candidates whose masked weights are written out before being summed.
+    WEIGHT_BLOCK = 256
+
+
+cdef inline double add_weights_within(
+        double total, const floating* X, Py_ssize_t lo, Py_ssize_t hi,
+        const floating* a, Py_ssize_t n_features, const double* w,
+        double eps2) noexcept nogil:
+    """total plus the sum of w[q] over the rows q in [lo, hi) of X within eps
+    of a (the exact test).
+
+    Block by block, first w[q] * (d2 <= eps^2) for every candidate: no
+    reduction, no branch, so with 2 or 3 features (a constant stride) the
+    loop vectorises even though the distances are summed strictly in
+    feature order (this module is built without reassociation). Then the
+    block is summed in four interleaved partial sums (q mod 4), combined as
+    (s0 + s1) + (s2 + s3): an order fixed by the code, whatever the threads
+    (scikit-learn's np.sum has its own; with integer weights every order
+    gives the same sum), and four chains rather than one add's latency."""
+    cdef double buf[WEIGHT_BLOCK]
+    cdef double a0, a1, a2, t0, t1, t2, s0, s1, s2, s3
+    cdef Py_ssize_t q0, n, k
+    a0 = a[0]
+    a1 = a[1] if n_features > 1 else 0.0
+    a2 = a[2] if n_features > 2 else 0.0
+    q0 = lo
+    while q0 < hi:
+        n = min(<Py_ssize_t> WEIGHT_BLOCK, hi - q0)
+        if n_features == 2:
+            for k in range(n):
+                t0 = a0 - <double> X[2 * (q0 + k)]
+                t1 = a1 - <double> X[2 * (q0 + k) + 1]
+                buf[k] = w[q0 + k] * <double> (t0 * t0 + t1 * t1 <= eps2)
+        elif n_features == 3:
+            for k in range(n):
+                t0 = a0 - <double> X[3 * (q0 + k)]
+                t1 = a1 - <double> X[3 * (q0 + k) + 1]
+                t2 = a2 - <double> X[3 * (q0 + k) + 2]
+                buf[k] = w[q0 + k] * <double> ((t0 * t0 + t1 * t1) + t2 * t2 <= eps2)
+        else:
+            for k in range(n):
+                buf[k] = w[q0 + k] * <double> (
+                    exact_sq_distance(a, X + (q0 + k) * n_features, n_features) <= eps2)
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        k = 0
+        while k + 4 <= n:
+            s0 = s0 + buf[k]
+            s1 = s1 + buf[k + 1]
+            s2 = s2 + buf[k + 2]
+            s3 = s3 + buf[k + 3]
+            k = k + 4
+        while k < n:
+            s0 = s0 + buf[k]
+            k = k + 1
+        total = total + ((s0 + s1) + (s2 + s3))
+        q0 = q0 + n
+    return total
+
+
+cdef inline bint within_eps(double d2, const floating* a, const floating* b,
+                            Py_ssize_t n_features, double margin,
+                            double eps2) noexcept nogil:
+    """Whether ||a - b||^2 <= eps2 exactly, given d2 within margin of it."""
+    if d2 < eps2 - margin:
+        return True
+    if d2 > eps2 + margin:
+        return False
+    return exact_sq_distance(a, b, n_features) <= eps2
+
+
+cdef inline bint boxes_apart(const double* lo_a, const double* hi_a, const double* lo_b,
+                             const double* hi_b, Py_ssize_t n_features,
+                             double eps2) noexcept nogil:
+    """Whether every pair of a point in box a and a point in box b is more
+    than eps apart by the exact test: the per-feature gaps between the boxes
+    squared and summed in feature order, in float64, exceed eps^2. Rounding
+    is monotone, so each |a_k - b_k| >= its box gap after rounding too, and
+    so does each partial sum: the pair's exact_sq_distance is at least this
+    sum. A conservative bound, with no margin needed."""
+    cdef double s = 0.0, g
+    cdef Py_ssize_t k
+    for k in range(n_features):
+        g = 0.0
+        if lo_b[k] > hi_a[k]:
+            g = lo_b[k] - hi_a[k]
+        elif lo_a[k] > hi_b[k]:
+            g = lo_a[k] - hi_b[k]
+        s = s + g * g
+    return s > eps2
+
+
+def neighbour_weights(
+    const floating[:, ::1] X,
+    const floating[::1] x_sq_norms,
+    const double[::1] sample_weight,
+    double eps,
+    double[::1] out,
+    int n_threads,
+    const double[:, ::1] row_lo=None,
+    const double[:, ::1] row_hi=None,
+    const double[:, ::1] col_lo=None,
+    const double[:, ::1] col_hi=None,
+):
+    """out[i] = sum of sample_weight[j] over the j with ||x_i - x_j|| <= eps,
+    i itself included, added in increasing j.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)         # IN
+    x_sq_norms : (n_samples,)           # IN squared norms of the rows
+    sample_weight : (n_samples,)        # IN
+    eps : float
+    out : (n_samples,)                  # OUT
+    n_threads : int
+    row_lo, row_hi : (n_row_blocks, n_features)   # IN optional: the
+                                        #     per-feature bounds of each block
+                                        #     of ROW_BLOCK rows (float64)
+    col_lo, col_hi : (n_col_blocks, n_features)   # IN the same for blocks of
+                                        #     COL_BLOCK columns; tile pairs
+                                        #     whose boxes are more than eps
+                                        #     apart are skipped (boxes_apart)
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j
+    cdef Py_ssize_t n_col_blocks = (n_samples + COL_BLOCK - 1) // COL_BLOCK
+    cdef double eps2 = eps * eps
+    cdef double scale = margin_scale(<floating> 0, n_features)
+    cdef double total, d2, margin_base
+    cdef floating* tile
+    cdef floating* row
+
+    cdef const double* rlo = NULL
+    cdef const double* rhi = NULL
+    cdef const double* clo = NULL
+    cdef const double* chi = NULL
+    if row_lo is not None and row_lo.shape[0] > 0 and col_lo is not None and col_lo.shape[0] > 0:
+        rlo = &row_lo[0, 0]
+        rhi = &row_hi[0, 0]
+        clo = &col_lo[0, 0]
+        chi = &col_hi[0, 0]
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
+        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
+        for b in prange(n_row_blocks, schedule='dynamic'):
+            r0 = b * ROW_BLOCK
+            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
+            for r in range(n_rows):
+                out[r0 + r] = 0.0
+            for cb in range(n_col_blocks):
+                c0 = cb * COL_BLOCK
+                n_cols = min(<Py_ssize_t> COL_BLOCK, n_samples - c0)
+                if rlo != NULL and boxes_apart(
+                        rlo + b * n_features, rhi + b * n_features,
+                        clo + cb * n_features, chi + cb * n_features, n_features, eps2):
+                    continue
+                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
+                         &X[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
+                         0.0, tile, <int> n_cols)
+                for r in range(n_rows):
+                    i = r0 + r
+                    row = tile + r * n_cols
+                    total = 0.0
+                    margin_base = scale * x_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
+                    for j in range(n_cols):
+                        d2 = <double> row[j] + x_sq_norms[i] + x_sq_norms[c0 + j]
+                        if within_eps(d2, &X[i, 0], &X[c0 + j, 0], n_features,
+                                      margin_base + scale * x_sq_norms[c0 + j], eps2):
+                            total = total + sample_weight[c0 + j]
+                    out[i] += total
+        free(tile)
+
+
+def union_core_pairs(
+    const floating[:, ::1] X,
+    const floating[::1] x_sq_norms,
+    double eps,
+    Py_ssize_t[::1] parent,
+    int n_threads,
+    const double[:, ::1] row_lo=None,
+    const double[:, ::1] row_hi=None,
+    const double[:, ::1] col_lo=None,
+    const double[:, ::1] col_hi=None,
+):
+    """Unite, in the union-find forest parent, every pair of rows of X within
+    eps of each other.
+
+    Parameters
+    ----------
+    X : (n_core, n_features)            # IN the core samples
+    x_sq_norms : (n_core,)              # IN squared norms of the rows
+    eps : float
+    parent : (n_core,)                  # INOUT a forest with parent[i] <= i
+                                        #     (np.arange for a fresh one)
+    n_threads : int
+    row_lo, row_hi : (n_row_blocks, n_features)   # IN optional: the
+                                        #     per-feature bounds of each block
+                                        #     of ROW_BLOCK rows (float64)
+    col_lo, col_hi : (n_col_blocks, n_features)   # IN the same for blocks of
+                                        #     COL_BLOCK columns; tile pairs
+                                        #     whose boxes are more than eps
+                                        #     apart are skipped (boxes_apart)
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j, j0
+    cdef Py_ssize_t n_col_blocks = (n_samples + COL_BLOCK - 1) // COL_BLOCK
+    cdef double eps2 = eps * eps
+    cdef double scale = margin_scale(<floating> 0, n_features)
+    cdef double d2, margin_base
+    cdef floating* tile
+    cdef floating* row
+    cdef Py_ssize_t* forest = &parent[0] if n_samples > 0 else NULL
+
+    cdef const double* rlo = NULL
+    cdef const double* rhi = NULL
+    cdef const double* clo = NULL
+    cdef const double* chi = NULL
+    if row_lo is not None and row_lo.shape[0] > 0 and col_lo is not None and col_lo.shape[0] > 0:
+        rlo = &row_lo[0, 0]
+        rhi = &row_hi[0, 0]
+        clo = &col_lo[0, 0]
+        chi = &col_hi[0, 0]
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
+        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
+        for b in prange(n_row_blocks, schedule='dynamic'):
+            r0 = b * ROW_BLOCK
+            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
+            # Pairs (i, j) with j > i only: the columns from this block on.
+            for cb in range(r0 // COL_BLOCK, n_col_blocks):
+                c0 = cb * COL_BLOCK
+                n_cols = min(<Py_ssize_t> COL_BLOCK, n_samples - c0)
+                if rlo != NULL and boxes_apart(
+                        rlo + b * n_features, rhi + b * n_features,
+                        clo + cb * n_features, chi + cb * n_features, n_features, eps2):
+                    continue
+                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
+                         &X[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
+                         0.0, tile, <int> n_cols)
+                for r in range(n_rows):
+                    i = r0 + r
+                    row = tile + r * n_cols
+                    margin_base = scale * x_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
+                    j0 = max(i + 1 - c0, 0)
+                    for j in range(j0, n_cols):
+                        d2 = <double> row[j] + x_sq_norms[i] + x_sq_norms[c0 + j]
+                        if within_eps(d2, &X[i, 0], &X[c0 + j, 0], n_features,
+                                      margin_base + scale * x_sq_norms[c0 + j], eps2):
+                            uf_union(forest, i, c0 + j)
+        free(tile)
+
+
+def find_roots(Py_ssize_t[::1] parent, Py_ssize_t[::1] out):
+    """out[i] = the root of i in the union-find forest parent.
+
+    Parameters
+    ----------
+    parent : (n,)       # INOUT paths are compressed
+    out : (n,)          # OUT
+    """
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(parent.shape[0]):
+            out[i] = uf_find(&parent[0], i)
+
+
+def nearest_core_labels(
+    const floating[:, ::1] Y,
+    const floating[::1] y_sq_norms,
+    const floating[:, ::1] X,
+    const floating[::1] x_sq_norms,
+    const Py_ssize_t[::1] core_labels,
+    double eps,
+    int mode,
+    Py_ssize_t[::1] out,
+    int n_threads,
+    const double[:, ::1] row_lo=None,
+    const double[:, ::1] row_hi=None,
+    const double[:, ::1] col_lo=None,
+    const double[:, ::1] col_hi=None,
+    const Py_ssize_t[::1] core_index=None,
+):
+    """For each row of Y, a label from the core samples X within eps of it:
+    the smallest of their labels (mode SMALLEST_LABEL: a border sample's
+    cluster, as scikit-learn's expansion order gives it), or the label of the
+    nearest of them, ties to the lowest index (mode NEAREST_CORE: predict);
+    -1 where none is within eps.
+
+    Parameters
+    ----------
+    Y : (n_rows, n_features)            # IN
+    y_sq_norms : (n_rows,)              # IN
+    X : (n_core, n_features)            # IN the core samples
+    x_sq_norms : (n_core,)              # IN
+    core_labels : (n_core,)             # IN their cluster ids, >= 0
+    eps : float
+    mode : SMALLEST_LABEL or NEAREST_CORE
+    out : (n_rows,)                     # OUT
+    n_threads : int
+    row_lo, row_hi : (n_row_blocks, n_features)   # IN optional: the
+                                        #     per-feature bounds of each block
+                                        #     of ROW_BLOCK rows (float64)
+    col_lo, col_hi : (n_col_blocks, n_features)   # IN the same for blocks of
+                                        #     COL_BLOCK columns; tile pairs
+                                        #     whose boxes are more than eps
+                                        #     apart are skipped (boxes_apart)
+    core_index : (n_core,)              # IN optional: the index of each core
+                                        #     sample that breaks NEAREST_CORE
+                                        #     ties (default: its row)
+    """
+    cdef Py_ssize_t n_samples = Y.shape[0]
+    cdef Py_ssize_t n_core = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j, k
+    cdef Py_ssize_t n_col_blocks = (n_core + COL_BLOCK - 1) // COL_BLOCK
+    cdef double eps2 = eps * eps
+    cdef double scale = margin_scale(<floating> 0, n_features)
+    cdef double d2, margin_base, exact, best_d2
+    cdef floating* tile
+    cdef floating* row
+    cdef double* best_sq
+    cdef Py_ssize_t* best_at
+    cdef const Py_ssize_t* index = NULL
+    if core_index is not None and core_index.shape[0] > 0:
+        index = &core_index[0]
+
+    cdef const double* rlo = NULL
+    cdef const double* rhi = NULL
+    cdef const double* clo = NULL
+    cdef const double* chi = NULL
+    if row_lo is not None and row_lo.shape[0] > 0 and col_lo is not None and col_lo.shape[0] > 0:
+        rlo = &row_lo[0, 0]
+        rhi = &row_hi[0, 0]
+        clo = &col_lo[0, 0]
+        chi = &col_hi[0, 0]
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
+        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
+        best_sq = <double*> malloc(ROW_BLOCK * sizeof(double))
+        best_at = <Py_ssize_t*> malloc(ROW_BLOCK * sizeof(Py_ssize_t))
+        for b in prange(n_row_blocks, schedule='dynamic'):
+            r0 = b * ROW_BLOCK
+            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
+            for r in range(n_rows):
+                out[r0 + r] = -1
+                best_sq[r] = eps2
+                best_at[r] = -1
+            for cb in range(n_col_blocks):
+                c0 = cb * COL_BLOCK
+                n_cols = min(<Py_ssize_t> COL_BLOCK, n_core - c0)
+                if rlo != NULL and boxes_apart(
+                        rlo + b * n_features, rhi + b * n_features,
+                        clo + cb * n_features, chi + cb * n_features, n_features, eps2):
+                    continue
+                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
+                         &Y[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
+                         0.0, tile, <int> n_cols)
+                for r in range(n_rows):
+                    i = r0 + r
+                    row = tile + r * n_cols
+                    margin_base = scale * y_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
+                    for j in range(n_cols):
+                        d2 = <double> row[j] + y_sq_norms[i] + x_sq_norms[c0 + j]
+                        if mode == MODE_SMALLEST_LABEL:
+                            if (out[i] < 0 or core_labels[c0 + j] < out[i]) and within_eps(
+                                    d2, &Y[i, 0], &X[c0 + j, 0], n_features,
+                                    margin_base + scale * x_sq_norms[c0 + j], eps2):
+                                out[i] = core_labels[c0 + j]
+                        elif d2 <= best_sq[r] + margin_base + scale * x_sq_norms[c0 + j]:
+                            # Candidates are compared by their exact distances;
+                            # ties go to the lowest index (core_index[j], else
+                            # j: columns come in increasing j).
+                            exact = exact_sq_distance(&Y[i, 0], &X[c0 + j, 0], n_features)
+                            k = c0 + j if index == NULL else index[c0 + j]
+                            if exact < best_sq[r] or (exact == best_sq[r] and (
+                                    best_at[r] < 0 or k < best_at[r])):
+                                best_sq[r] = exact
+                                best_at[r] = k
+                                out[i] = core_labels[c0 + j]
+        free(best_at)
+        free(best_sq)
+        free(tile)
+
+
+# ---------------------------------------------------------------------------
+# The same passes over a uniform grid (low dimensions).
+#
+# The caller sorts the samples by cell (src/_dbscan.py, _Grid) and hands each
+# kernel, for every query cell, the ranges of sorted data positions that hold
+# its neighbouring cells: with cells of side eps, two samples within eps lie
+# in cells whose coordinates differ by at most 1 in every dimension, and the
+# 3 cells of a row along the last dimension are consecutive keys, so the
+# 3^d neighbours are 3^(d-1) contiguous ranges. Every candidate is decided
+# on its exact float64 distance (exact_sq_distance <= eps^2, the brute-force
+# passes' re-check, the test of scikit-learn's trees): no margin, no estimate.
+#
+# A query cell belongs to one thread, which visits its samples in order and,
+# for each, the ranges in order: the results do not depend on the threads.
+# ---------------------------------------------------------------------------
+
+
+def grid_neighbour_weights(
+    const floating[:, ::1] X,
+    const double[::1] sample_weight,
+    const Py_ssize_t[::1] cell_start,
+    const Py_ssize_t[:, ::1] ranges,
+    double eps,
+    double[::1] out,
+    int n_threads,
+):
+    """out[p] = sum of sample_weight[q] over the q with ||x_p - x_q|| <= eps,
+    p itself included; samples sorted by cell.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)         # IN sorted by cell
+    sample_weight : (n_samples,)        # IN in the same order
+    cell_start : (n_cells + 1,)         # IN cell c holds positions
+                                        #     cell_start[c] .. cell_start[c+1]-1
+    ranges : (n_cells, 2 n_ranges)      # IN [lo, hi) position ranges of the
+                                        #     neighbouring cells of each cell
+    eps : float
+    out : (n_samples,)                  # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_cells = cell_start.shape[0] - 1
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_ranges = ranges.shape[1] // 2
+    cdef Py_ssize_t c, p, q, r
+    cdef double eps2 = eps * eps
+    cdef double total
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_cells)):
+        for c in prange(n_cells, schedule='dynamic', chunksize=16):
+            for p in range(cell_start[c], cell_start[c + 1]):
+                total = 0.0
+                for r in range(n_ranges):
+                    total = add_weights_within(
+                        total, &X[0, 0], ranges[c, 2 * r], ranges[c, 2 * r + 1],
+                        &X[p, 0], n_features, &sample_weight[0], eps2)
+                out[p] = total
+
+
+def grid_union_core_pairs(
+    const floating[:, ::1] X,
+    const Py_ssize_t[::1] cell_start,
+    const Py_ssize_t[:, ::1] ranges,
+    double eps,
+    Py_ssize_t[::1] parent,
+    int n_threads,
+):
+    """Unite, in the union-find forest parent, every pair of rows of X within
+    eps of each other; rows sorted by cell.
+
+    Parameters
+    ----------
+    X : (n_core, n_features)            # IN the core samples, sorted by cell
+    cell_start, ranges                  # IN as in grid_neighbour_weights
+    eps : float
+    parent : (n_core,)                  # INOUT a forest over the sorted
+                                        #     positions, parent[p] <= p
+    n_threads : int
+    """
+    cdef Py_ssize_t n_cells = cell_start.shape[0] - 1
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_ranges = ranges.shape[1] // 2
+    cdef Py_ssize_t c, p, q, r, lo, rp
+    cdef double eps2 = eps * eps
+    cdef Py_ssize_t* forest = &parent[0] if X.shape[0] > 0 else NULL
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_cells)):
+        for c in prange(n_cells, schedule='dynamic', chunksize=16):
+            for p in range(cell_start[c], cell_start[c + 1]):
+                # p's root, possibly stale: equal roots still prove p and q
+                # connected (trees only merge), and a stale one only costs a
+                # full union that finds them already joined.
+                rp = uf_find(forest, p)
+                for r in range(n_ranges):
+                    # Pairs (p, q) with q > p only.
+                    lo = max(ranges[c, 2 * r], p + 1)
+                    for q in range(lo, ranges[c, 2 * r + 1]):
+                        # Already joined is the common case inside a
+                        # cluster, and a predictable branch; the distance
+                        # test is not.
+                        if uf_find(forest, q) == rp:
+                            continue
+                        if exact_sq_distance(&X[p, 0], &X[q, 0], n_features) <= eps2:
+                            uf_union(forest, p, q)
+                            rp = uf_find(forest, p)
+
+
+def grid_nearest_core_labels(
+    const floating[:, ::1] Y,
+    const Py_ssize_t[::1] y_cell_start,
+    const Py_ssize_t[:, ::1] ranges,
+    const floating[:, ::1] X,
+    const Py_ssize_t[::1] core_labels,
+    const Py_ssize_t[::1] core_index,
+    double eps,
+    int mode,
+    Py_ssize_t[::1] out,
+    int n_threads,
+):
+    """nearest_core_labels over a grid: for each row of Y, the smallest label
+    of the core samples within eps (SMALLEST_LABEL) or the label of the
+    nearest of them, ties to the lowest core_index (NEAREST_CORE); -1 where
+    none is within eps.
+
+    Parameters
+    ----------
+    Y : (n_rows, n_features)            # IN sorted by cell
+    y_cell_start : (n_query_cells + 1,) # IN the cells of Y's rows
+    ranges : (n_query_cells, 2 n_ranges)  # IN [lo, hi) ranges of positions
+                                        #     of X in each query cell's
+                                        #     neighbouring cells
+    X : (n_core, n_features)            # IN the core samples, sorted by cell
+    core_labels : (n_core,)             # IN their cluster ids, >= 0
+    core_index : (n_core,)              # IN their ranks before sorting
+    eps : float
+    mode : SMALLEST_LABEL or NEAREST_CORE
+    out : (n_rows,)                     # OUT
+    n_threads : int
+    """
+    cdef Py_ssize_t n_cells = y_cell_start.shape[0] - 1
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_ranges = ranges.shape[1] // 2
+    cdef Py_ssize_t c, p, q, r, best, label
+    cdef double eps2 = eps * eps
+    cdef double d2, best_d2
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_cells)):
+        for c in prange(n_cells, schedule='dynamic', chunksize=16):
+            for p in range(y_cell_start[c], y_cell_start[c + 1]):
+                label = -1
+                best = -1
+                best_d2 = eps2
+                for r in range(n_ranges):
+                    for q in range(ranges[c, 2 * r], ranges[c, 2 * r + 1]):
+                        if mode == MODE_SMALLEST_LABEL:
+                            if label < 0 or core_labels[q] < label:
+                                if exact_sq_distance(&Y[p, 0], &X[q, 0], n_features) <= eps2:
+                                    label = core_labels[q]
+                        else:
+                            d2 = exact_sq_distance(&Y[p, 0], &X[q, 0], n_features)
+                            if d2 < best_d2 or (d2 == best_d2 and (
+                                    best < 0 or core_index[q] < core_index[best])):
+                                best_d2 = d2
+                                best = q
+                if mode != MODE_SMALLEST_LABEL and best >= 0:
+                    label = core_labels[best]
+                out[p] = label
