@@ -26,6 +26,10 @@ from sklearn.preprocessing import StandardScaler
 import turbocluster
 from turbocluster import KMeans
 from turbocluster.__main__ import main
+from cli_helpers import labels_from as _labels_from
+from cli_helpers import check_error as _check_error
+from cli_helpers import run as _run
+from cli_helpers import warnings_in as _warnings
 
 pd = pytest.importorskip("pandas")
 
@@ -33,11 +37,6 @@ N_SAMPLES = 60  # the size of conftest's blobs
 N_CLUSTERS = 3
 SKLEARN_DATA = Path(sklearn.datasets.__file__).parent / "data"
 
-
-def _labels_from(text):
-    lines = text.splitlines()
-    assert all(re.fullmatch(r"\d+", line) for line in lines), text[:200]
-    return np.array([int(line) for line in lines])
 
 
 def _expected_labels(X, n_clusters=N_CLUSTERS, dtype=np.float64, **params):
@@ -53,29 +52,7 @@ def _check_labels(labels, X, y, dtype=np.float64, **params):
     assert adjusted_rand_score(y, labels) == pytest.approx(1.0)
 
 
-def _run(capsys, argv):
-    """Run with success; return stdout and stderr."""
-    status = main(argv)
-    out, err = capsys.readouterr()
-    assert status == 0, err
-    assert "Traceback" not in err
-    return out, err
 
-
-def _check_error(capsys, argv, *fragments):
-    """Exit status 2, one clean message on stderr, nothing on stdout."""
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert "turbocluster: error:" in err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in err, err
-    return err
-
-
-def _warnings(err):
-    return [line for line in err.splitlines() if line.startswith("turbocluster: warning:")]
 
 
 ###############################################################################

@@ -10,35 +10,18 @@ from sklearn.metrics import adjusted_rand_score
 
 from turbocluster import DBSCAN
 from turbocluster.__main__ import main
+from cli_helpers import check_error as _check_error
+from cli_helpers import run as _run
+from cli_helpers import labels_from
+
+
+def _labels_from(text):
+    return labels_from(text, noise=True)
 
 EPS, MIN_SAMPLES = 0.2, 8
 
 
-def _labels_from(text):
-    lines = text.splitlines()
-    assert all(re.fullmatch(r"-?\d+", line) for line in lines), text[:200]
-    return np.array([int(line) for line in lines])
 
-
-def _run(capsys, argv):
-    """Run with success; return stdout and stderr."""
-    status = main(argv)
-    out, err = capsys.readouterr()
-    assert status == 0, err
-    assert "Traceback" not in err
-    return out, err
-
-
-def _check_error(capsys, argv, *fragments):
-    """Exit status 2, one clean message on stderr, nothing on stdout."""
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert "turbocluster: error:" in err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in err, err
-    return err
 
 
 @pytest.fixture(scope="module")
