@@ -1,5 +1,6 @@
 """turbocluster: faster drop-in replacements for scikit-learn's unsupervised estimators."""
 
+from ._agglomerative import AgglomerativeClustering, linkage_matrix
 from ._anomaly import GaussianMixtureAnomalyDetector
 from ._bayesian_mixture import BayesianGaussianMixture
 from ._dbscan import DBSCAN, dbscan
@@ -11,7 +12,7 @@ from ._silhouette import silhouette_samples, silhouette_score
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["BayesianGaussianMixture", "DBSCAN", "dbscan",
+__all__ = ["AgglomerativeClustering", "linkage_matrix", "BayesianGaussianMixture", "DBSCAN", "dbscan",
            "ClusterCountSelection", "GaussianMixture", "GaussianMixtureAnomalyDetector", "KMeans", "MiniBatchKMeans", "kmeans_plusplus",
            "knee_point", "select_n_clusters", "silhouette_samples", "silhouette_score",
            "__version__"]
