@@ -16,7 +16,10 @@ with the same parameters:
   log-likelihood, agreement with the blobs and between the two labelings);
 * ``DBSCAN`` (only with ``--algorithm dbscan``, alone) on two moons with
   uniform noise, in float64 and float32: the speed, the clusters and noise
-  found, and whether the two labelings are the same.
+  found, and whether the two labelings are the same;
+* ``AgglomerativeClustering`` (only with ``--algorithm agglomerative``,
+  alone) on blobs, every linkage (or the one of ``--linkage``), float64: the
+  speed, and whether the two labelings are the same.
 
 Timing, in every section: the two libraries alternate, so that a burst of
 load on the machine hits both; each timed fit comes after a pause that lets
@@ -43,6 +46,7 @@ from ._cli_common import (
     plural,
     wrapped,
 )
+from ._agglomerative import AgglomerativeClustering
 from ._dbscan import DBSCAN
 from ._kmeans import KMeans
 from ._minibatch import MiniBatchKMeans
@@ -124,6 +128,18 @@ _DBSCAN_REPEATS = 3
 _DBSCAN_WARM_UP_SAMPLES = 5_000  # the untimed warm-up fit's samples
 
 
+# AgglomerativeClustering on blobs (make_blobs, its own seed): scikit-learn's
+# fits (O(n^2) memory and time) decide the section's length, a few seconds
+# for the four linkages on 2 cores.
+_AGGLOMERATIVE_SAMPLES = 5_000
+_AGGLOMERATIVE_FEATURES = 8
+_AGGLOMERATIVE_CENTERS = 10
+_AGGLOMERATIVE_SEED = 0
+_AGGLOMERATIVE_N_CLUSTERS = 10
+_AGGLOMERATIVE_LINKAGES = ("ward", "complete", "average", "single")
+_AGGLOMERATIVE_REPEATS = 3
+
+
 def run_demo(params, dtype, stdout, stderr, estimator="KMeans"):
     """Compare turbocluster's estimator with scikit-learn's; print the comparison.
 
@@ -142,12 +158,15 @@ def run_demo(params, dtype, stdout, stderr, estimator="KMeans"):
         ``_MIXTURE_MAX_ITER`` for GaussianMixture), so that both libraries do
         the same work. DBSCAN: ``min_samples`` and optionally ``eps``
         (default: the section's own, ``_DBSCAN_EPS``).
+        AgglomerativeClustering: ``linkage`` (from --linkage, else every
+        one), optionally ``n_clusters`` or ``distance_threshold``.
     dtype : {None, 'float64', 'float32'}
         None: the digits in float64, the generated data in both dtypes.
     stdout, stderr : file
         The comparison goes to stdout; each distinct warning of a library's
         fits once to stderr.
-    estimator : {'KMeans', 'MiniBatchKMeans', 'GaussianMixture', 'DBSCAN'}
+    estimator : {'KMeans', 'MiniBatchKMeans', 'GaussianMixture', 'DBSCAN', \
+            'AgglomerativeClustering'}
         The estimator compared. KMeans (the demonstration without options)
         is followed by GaussianMixture with the mixture section's own
         parameters (``random_state`` from ``params``); the others run alone.
@@ -172,6 +191,19 @@ def run_demo(params, dtype, stdout, stderr, estimator="KMeans"):
         _dbscan_section(params, _DTYPES if dtype is None else (dtype,),
                         {"turbocluster": DBSCAN, "scikit-learn": cluster.DBSCAN},
                         reported, stdout, stderr)
+        return
+    if estimator == "AgglomerativeClustering":
+        _check_size(params.get("n_clusters"), "--n-clusters", _AGGLOMERATIVE_SAMPLES,
+                    "the generated data set")
+        print(f"turbocluster {__version__} vs scikit-learn {sklearn_version}: "
+              "AgglomerativeClustering side by side", file=stdout)
+        print(field("threads", _threads_line()), file=stdout)
+        print(file=stdout)
+        reported = {name: set() for name in ("turbocluster", "scikit-learn")}
+        _agglomerative_section(params, dtype or "float64",
+                               {"turbocluster": AgglomerativeClustering,
+                                "scikit-learn": cluster.AgglomerativeClustering},
+                               reported, stdout, stderr)
         return
     if estimator == "GaussianMixture":
         _check_size(params["n_components"], "--n-components", _MIXTURE_SAMPLES,
@@ -600,3 +632,62 @@ def _dbscan_section(params, dtypes, estimators, reported, stdout, stderr):
     print(wrapped("agreement", "of the two labelings, up to the clusters' "
                                "numbering: " + ", ".join(agreement)),
           file=stdout, flush=True)
+
+
+def _agglomerative_row(label, cells):
+    widths = (10, 10, 11, 8)
+    return f"{label:<24}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths))
+
+
+def _agglomerative_section(params, dtype, estimators, reported, stdout, stderr):
+    """Both AgglomerativeClusterings on blobs, each linkage: the speed, and
+    whether their labelings are the same (numbers included)."""
+    from sklearn.datasets import make_blobs
+    from sklearn.metrics import adjusted_rand_score
+
+    linkages = (params["linkage"],) if "linkage" in params else _AGGLOMERATIVE_LINKAGES
+    fixed = {key: value for key, value in params.items()
+             if key in ("n_clusters", "distance_threshold")}
+    if not fixed:
+        fixed = {"n_clusters": _AGGLOMERATIVE_N_CLUSTERS}
+    data = {"n_samples": _AGGLOMERATIVE_SAMPLES, "n_features": _AGGLOMERATIVE_FEATURES,
+            "centers": _AGGLOMERATIVE_CENTERS, "random_state": _AGGLOMERATIVE_SEED}
+    header = [
+        "AgglomerativeClustering on blobs: the speed and the labels",
+        "",
+        wrapped("data", f"make_blobs({format_params(data)}), {dtype}"),
+        wrapped("parameters", format_params(fixed)),
+        wrapped("timed", f"fit time: median of {_AGGLOMERATIVE_REPEATS} fits, the "
+                         "two libraries alternating, each fit after a "
+                         f"{_GENERATED_SETTLE_S} s pause; speed: scikit-learn's fit "
+                         "time over turbocluster's"),
+        wrapped("quality", "clusters found; ARI: adjusted Rand index of the labels "
+                           "against the blobs"),
+        "",
+        _agglomerative_row("", ["clusters", "ARI", "fit time", "speed"]),
+    ]
+    print("\n".join(header), file=stdout, flush=True)
+    X, truth = make_blobs(**data)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    agreement = []
+    for linkage in linkages:
+        run_params = dict(fixed, linkage=linkage)
+        models, median = _timed_fits(
+            estimators, run_params, X, _AGGLOMERATIVE_REPEATS, _GENERATED_SETTLE_S,
+            stderr, reported, warm_up_each=False)
+        labels = {name: m.labels_ for name, m in models.items()}
+        ratio = median["scikit-learn"] / median["turbocluster"]
+        speed = {"turbocluster": f"{ratio:.2f}x", "scikit-learn": "1.00x"}
+        rows = [
+            _agglomerative_row(f"{linkage:<9}{name}",
+                               [str(models[name].n_clusters_),
+                                f"{adjusted_rand_score(truth, labels[name]):.4f}",
+                                format_seconds(median[name]), speed[name]])
+            for name in estimators
+        ]
+        print("\n".join(rows), file=stdout, flush=True)
+        same = np.array_equal(labels["turbocluster"], labels["scikit-learn"])
+        agreement.append(f"{linkage} {'identical' if same else 'different'} (ARI "
+                         f"{adjusted_rand_score(*labels.values()):.4f})")
+    print(wrapped("agreement", "of the two labelings, cluster numbers included: "
+                               + ", ".join(agreement)), file=stdout, flush=True)

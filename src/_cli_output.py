@@ -80,8 +80,8 @@ def fit_outcome(model, X, n_clusters, kind, plot=False):
     """The labels (or flags) of a fitted model and what to say about it.
 
     ``kind`` is 'kmeans' (KMeans, MiniBatchKMeans), 'mixture'
-    (GaussianMixture), 'dbscan' (DBSCAN: the labels it keeps, -1 for noise)
-    or 'anomalies' (GaussianMixtureAnomalyDetector);
+    (GaussianMixture), 'dbscan' (DBSCAN: the labels it keeps, -1 for noise),
+    'agglomerative' (AgglomerativeClustering) or 'anomalies' (GaussianMixtureAnomalyDetector);
     ``plot`` says whether the plot's labels are wanted.
 
     A mixture keeps no labels: they, the flags of the detector, the
@@ -102,6 +102,8 @@ def fit_outcome(model, X, n_clusters, kind, plot=False):
 
     if kind == "dbscan":
         return _dbscan_outcome(model)
+    if kind == "agglomerative":
+        return _agglomerative_outcome(model)
 
     converged = "converged" if model.converged_ else "not converged"
     iterations = f"{plural(model.n_iter_, 'iteration')}, {converged}"
@@ -162,6 +164,23 @@ def _dbscan_outcome(model):
         f"{plural(n_clusters, 'cluster')}, {plural(n_noise, 'noise sample')} (grey)")
 
 
+def _agglomerative_outcome(model):
+    """The labels of an agglomerative clustering, its number of clusters and
+    the height of the cut."""
+    labels = model.labels_
+    n_clusters = model.n_clusters_
+    sizes = " ".join(map(str, np.bincount(labels, minlength=n_clusters)))
+    fields = [field("clusters", str(n_clusters)), field("linkage", model.linkage)]
+    if model.distance_threshold is not None:
+        fields.append(field("threshold", f"{model.distance_threshold:g} (merges at or "
+                                         "above it are not made)"))
+    fields.append(wrapped("cluster sizes", sizes))
+    return Outcome(labels, "labels", CLUSTER_COLUMN,
+                   f"{plural(n_clusters, 'cluster')} ({model.linkage} linkage)",
+                   fields, labels, None,
+                   f"{plural(n_clusters, 'cluster')}, {model.linkage} linkage")
+
+
 def write_labels(labels, path, stdout):
     """One label per line to ``path`` (a .txt or .npy file) or stdout."""
     if path is None:
@@ -217,13 +236,13 @@ def write_table(data, labels, path, column=CLUSTER_COLUMN):
         raise CLIError(f"cannot write {path}: {exc.strerror or exc}")
 
 
-def check_plot(path):
+def check_plot(path, option="--plot"):
     """Refuse, before any work, a plot that could not be drawn."""
     try:
         _check_format(path)
         _require_matplotlib()
     except (ImportError, ValueError) as exc:
-        raise CLIError(f"--plot {path}: {exc}") from None
+        raise CLIError(f"{option} {path}: {exc}") from None
 
 
 def save_plot(path, X, labels, centers, title, noise_name="noise"):
@@ -236,3 +255,31 @@ def save_plot(path, X, labels, centers, title, noise_name="noise"):
         raise CLIError(str(exc)) from None
     except (OSError, ValueError) as exc:
         raise CLIError(f"--plot {path}: {getattr(exc, 'strerror', None) or exc}")
+
+
+# Above this many samples the dendrogram shows the top merges only: the
+# last _DENDROGRAM_TOP clusters as leaves, each with its size.
+_DENDROGRAM_FULL_SAMPLES = 50
+_DENDROGRAM_TOP = 30
+
+
+def save_dendrogram(path, model, title):
+    """The tree of a fitted AgglomerativeClustering drawn to ``path``; the
+    merges at or above the cut coloured by subtree."""
+    from ._plot import save_dendrogram as _save
+
+    kwargs = {}
+    if model.n_leaves_ > _DENDROGRAM_FULL_SAMPLES:
+        kwargs.update(truncate_mode="lastp", p=_DENDROGRAM_TOP)
+    distances = np.sort(model.distances_)
+    if 1 < model.n_clusters_ <= distances.shape[0]:
+        # Between the last merge kept and the first one cut: the clusters'
+        # subtrees get their own colours.
+        below, above = distances[-model.n_clusters_], distances[-model.n_clusters_ + 1]
+        kwargs["color_threshold"] = (below + above) / 2
+    try:
+        _save(path, model, title=title, **kwargs)
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"--dendrogram {path}: {getattr(exc, 'strerror', None) or exc}")

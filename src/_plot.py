@@ -21,7 +21,8 @@ from sklearn.decomposition import PCA
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.random import sample_without_replacement
 
-__all__ = ["cluster_colors", "plot_clusters", "save_cluster_plot", "save_figure"]
+__all__ = ["cluster_colors", "plot_clusters", "plot_dendrogram", "save_cluster_plot",
+           "save_dendrogram", "save_figure"]
 
 PLOT_EXTRA = "pip install 'turbocluster[plot]'"
 
@@ -426,5 +427,79 @@ def save_cluster_plot(path, X, labels, centers=None, *, title=None,
     _check_format(path)
     ax = plot_clusters(X, labels, centers, max_points=max_points,
                        random_state=random_state, title=title, noise_name=noise_name)
+    save_figure(ax.figure, path, dpi=dpi)
+    return ax.figure
+
+
+def plot_dendrogram(model, ax=None, **kwargs):
+    """Draw the tree of a fitted agglomerative clustering as a dendrogram.
+
+    Parameters
+    ----------
+    model : AgglomerativeClustering (ours or scikit-learn's)
+        Fitted with ``compute_distances=True`` or ``distance_threshold`` (a
+        dendrogram is drawn at the merge distances), and the full tree.
+    ax : matplotlib.axes.Axes, default=None
+        Where to draw; None draws on a new figure (no pyplot involved).
+    **kwargs
+        Passed to :func:`scipy.cluster.hierarchy.dendrogram`, e.g.
+        ``truncate_mode="level", p=3`` to show the top levels of a large
+        tree, or ``color_threshold``. By default the leaves are not labelled
+        when there are more than 50 of them.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The axes drawn on; ``ax.dendrogram_`` holds the dictionary that
+        :func:`scipy.cluster.hierarchy.dendrogram` returns.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed; the message names the extra.
+    ValueError
+        If the model kept no merge distances or its tree is partial.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from turbocluster import AgglomerativeClustering, plot_dendrogram
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 4.0], [4.0, 5.5]])
+    >>> model = AgglomerativeClustering(compute_distances=True).fit(X)
+    >>> ax = plot_dendrogram(model)
+    >>> ax.dendrogram_["ivl"]
+    ['0', '1', '2', '3']
+    """
+    _require_matplotlib()
+    from scipy.cluster.hierarchy import dendrogram
+
+    from ._agglomerative import linkage_matrix
+
+    Z = linkage_matrix(model)
+    if ax is None:
+        ax = _new_axes()
+    if Z.shape[0] + 1 > _DENDROGRAM_LABELLED_LEAVES and "truncate_mode" not in kwargs:
+        kwargs.setdefault("no_labels", True)
+    ax.dendrogram_ = dendrogram(Z, ax=ax, **kwargs)
+    ax.set_ylabel("merge distance")
+    return ax
+
+
+# Leaves labelled by default at most: more names overlap into a black band.
+_DENDROGRAM_LABELLED_LEAVES = 50
+
+
+def save_dendrogram(path, model, *, title=None, dpi=150, **kwargs):
+    """Draw the dendrogram of a fitted model as :func:`plot_dendrogram` does
+    and save it to path (.png, .pdf, .svg); what the command line's
+    ``--dendrogram FILE`` calls. Returns the figure.
+
+    The extension is checked before anything is drawn.
+    """
+    _require_matplotlib()
+    _check_format(path)
+    ax = plot_dendrogram(model, **kwargs)
+    if title is not None:
+        ax.set_title(title)
     save_figure(ax.figure, path, dpi=dpi)
     return ax.figure
