@@ -1,0 +1,774 @@
+# Agglomerative clustering's merges: single linkage (Prim's minimum spanning
+# tree on the data or on a distance matrix), Ward (nearest-neighbour chain on
+# centroids), complete and average (nearest-neighbour chain on a condensed
+# distance matrix), and that matrix. Cost: O(n^2 n_features) time and
+# O(n n_features) memory on the data; O(n^2) time on the matrix, which is
+# O(n^2) memory (the caller's).
+#
+# Each kernel returns the n - 1 merges (a, b, height) in the order it finds
+# them: a and b are sample indices standing for the two clusters (a cluster is
+# named by one of its samples: the slot that survives), height in float64.
+# linkage_from_merges turns them into SciPy's linkage matrix: a stable sort by
+# height, then a union-find that names leaves 0..n-1 and the i-th merge n + i,
+# the smaller id first in each row (scipy.cluster.hierarchy's `label`).
+#
+# Single linkage. Prim's algorithm builds the minimum spanning tree with the
+# distances computed when needed (Gower and Ross, "Minimum spanning trees and
+# single linkage cluster analysis", 1969; Rohlf, "Hierarchical clustering
+# using the minimum spanning tree", 1973): O(n^2 n_features) time, O(n)
+# memory besides a feature-major copy of X. Invariant: min_dist[p] is the
+# distance from outside point p to the tree; each step adds the outside point
+# of smallest min_dist (the lowest index on ties) and lowers every other
+# min_dist by its distance to that point. The merge recorded is (the point
+# added last, the point added now, min_dist): the sequence SciPy's
+# mst_single_linkage and scikit-learn's mst_linkage_core record, whose sorted
+# union-find replay is the single-linkage dendrogram. Euclidean distances are
+# compared squared and rooted once per merge.
+#
+# Ward and complete/average. Nearest-neighbour chain (Murtagh, "A survey of
+# recent advances in hierarchical clustering algorithms", 1983, and
+# "Multidimensional clustering algorithms", 1985; Muellner, "Modern
+# hierarchical, agglomerative clustering algorithms", 2011, fig. 4). The chain
+# grows from a cluster to its nearest neighbour until two clusters are each
+# other's nearest, which are merged; the rest of the chain stays. This is
+# exact for linkages with the reducibility property
+#   d(i, j) <= min(d(i, k), d(j, k))  =>  d(i u j, k) >= min(d(i, k), d(j, k))
+# (Ward, complete, average do; centroid and median do not): a merge never
+# brings a cluster closer to another than either part was, so every link of
+# the chain stays a nearest-neighbour link. Ties: the previous element of
+# the chain wins unless something is strictly nearer, then the lowest index
+# (SciPy's nn_chain rule): distances along the chain strictly decrease, so it
+# cannot cycle. A merge of clusters x < y (sample indices) keeps y, as SciPy.
+#
+# Ward on the data: centroids (float64, feature-major) and sizes instead of
+# a matrix. d(i, j) = sqrt(2 n_i n_j / (n_i + n_j)) ||c_i - c_j||, computed as
+# sqrt(2 s) from the score s = ||c_i - c_j||^2 / (1/n_i + 1/n_j). Merged
+# centroid c_x + (c_y - c_x) n_y / (n_x + n_y): equal centroids (duplicate
+# samples) stay equal to the bit, so their distance stays exactly 0.
+# Complete and average on the matrix: Lance-Williams updates in place,
+# d(k, x u y) = max(d(k, x), d(k, y)), and (n_x d(k, x) + n_y d(k, y)) /
+# (n_x + n_y), as SciPy's nn_chain.
+#
+# Parallel parts and determinism. The searches (Prim's update, the chain's
+# nearest neighbour) cut the candidates into fixed chunks of SCAN_CHUNK;
+# each chunk finds its first smallest value and the chunks are reduced in
+# order with a strict comparison, so the result is the first smallest over
+# all candidates whatever the threads. Lance-Williams updates and the
+# condensed matrix are elementwise. Results are bit-identical for any
+# number of threads.
+#
+# Active sets. Points and clusters that left the running are NaN in the
+# arrays scanned (never the minimum: comparisons with NaN are false) and are
+# squeezed out, order kept, once they are half of the array: the scans then
+# cost O(active) rather than O(n).
+#
+# NaN policy: the estimator rejects NaN and inf before calling; a NaN in the
+# data would make a point never the minimum (Prim, Ward) and the result is
+# not specified. Cosine needs non-zero rows (scikit-learn rejects zero rows).
+#
+# Measured: see the end of this comment once the benchmarks are in.
+
+import numpy as np
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport sqrt, INFINITY, NAN, isnan
+from libc.stdlib cimport malloc, free
+from libc.string cimport memmove
+
+
+cdef extern from "_linkage_simd.h" nogil:
+    enum: LANES "TC_LINK_LANES"
+    enum: EUCLIDEAN_SQ "TC_LINK_EUCLIDEAN_SQ"
+    enum: EUCLIDEAN "TC_LINK_EUCLIDEAN"
+    enum: MANHATTAN "TC_LINK_MANHATTAN"
+    enum: COSINE "TC_LINK_COSINE"
+    void prefetch "TC_LINK_PREFETCH"(const void* address)
+    void prefetch_w "TC_LINK_PREFETCH_W"(const void* address)
+    Py_ssize_t prim_update_f "tc_link_prim_update_f"(
+        const float* Xt, Py_ssize_t stride, Py_ssize_t start, Py_ssize_t stop,
+        Py_ssize_t n_features, const double* x, double x_norm, const double* norms,
+        int metric, double* min_dist, double* best)
+    Py_ssize_t prim_update_d "tc_link_prim_update_d"(
+        const double* Xt, Py_ssize_t stride, Py_ssize_t start, Py_ssize_t stop,
+        Py_ssize_t n_features, const double* x, double x_norm, const double* norms,
+        int metric, double* min_dist, double* best)
+    void distances_f "tc_link_distances_f"(
+        const float* Xt, Py_ssize_t stride, Py_ssize_t start, Py_ssize_t stop,
+        Py_ssize_t n_features, const double* x, double x_norm, const double* norms,
+        int metric, float* out)
+    void distances_d "tc_link_distances_d"(
+        const double* Xt, Py_ssize_t stride, Py_ssize_t start, Py_ssize_t stop,
+        Py_ssize_t n_features, const double* x, double x_norm, const double* norms,
+        int metric, double* out)
+    Py_ssize_t ward_scores "tc_link_ward_scores"(
+        const double* Ct, Py_ssize_t stride, Py_ssize_t start, Py_ssize_t stop,
+        Py_ssize_t n_features, const double* cx, double inv_x, const double* inv,
+        double* score, double* best)
+
+
+cdef enum:
+    # Candidates per chunk of a search: a multiple of LANES, small enough
+    # that 2-16 threads share a search over a few thousand clusters.
+    SCAN_CHUNK = 1024
+    # Below this many candidate-features a search runs on one thread: the
+    # parallel region would cost more than it saves.
+    PARALLEL_MIN_WORK = 32768
+    # Arrays are not squeezed below this many columns.
+    COMPACT_MIN = 256
+
+# For the Python side (tests, estimator).
+CHUNK = SCAN_CHUNK
+
+
+cdef int metric_code(str metric, bint squared_euclidean) except -1:
+    if metric in ('euclidean', 'l2'):
+        return EUCLIDEAN_SQ if squared_euclidean else EUCLIDEAN
+    if metric in ('manhattan', 'l1', 'cityblock'):
+        return MANHATTAN
+    if metric == 'cosine':
+        return COSINE
+    raise ValueError(f"unsupported metric {metric!r}")
+
+
+cdef inline Py_ssize_t padded(Py_ssize_t n) noexcept nogil:
+    return (n + LANES - 1) // LANES * LANES
+
+
+cdef inline int search_threads(int n_threads, Py_ssize_t n_candidates,
+                               Py_ssize_t n_features) noexcept nogil:
+    if n_candidates * n_features < PARALLEL_MIN_WORK:
+        return 1
+    return <int> max(1, min(<Py_ssize_t> n_threads,
+                            (n_candidates + SCAN_CHUNK - 1) // SCAN_CHUNK))
+
+
+cdef inline Py_ssize_t first_min_of_chunks(const double* values,
+                                           const Py_ssize_t* where,
+                                           Py_ssize_t n_chunks,
+                                           double* best) noexcept nogil:
+    """The chunks' minima reduced in chunk order: the first smallest overall."""
+    cdef Py_ssize_t c, best_where = -1
+    cdef double best_value = INFINITY
+    for c in range(n_chunks):
+        if where[c] >= 0 and values[c] < best_value:
+            best_value = values[c]
+            best_where = where[c]
+    best[0] = best_value
+    return best_where
+
+
+cdef void transpose_padded(const floating* X, Py_ssize_t n_samples,
+                           Py_ssize_t n_features, Py_ssize_t stride,
+                           floating* Xt) noexcept nogil:
+    """Xt[f, p] = X[p, f]; columns n_samples..stride-1 are zero."""
+    cdef Py_ssize_t p, f
+    for f in range(n_features):
+        for p in range(n_samples):
+            Xt[f * stride + p] = X[p * n_features + f]
+        for p in range(n_samples, stride):
+            Xt[f * stride + p] = 0
+
+
+cdef void row_norms(const floating* X, Py_ssize_t n_samples, Py_ssize_t n_features,
+                    double* norms) noexcept nogil:
+    """sqrt(sum_f x_f^2) in double, as SciPy's cosine."""
+    cdef Py_ssize_t p, f
+    cdef double s
+    for p in range(n_samples):
+        s = 0.0
+        for f in range(n_features):
+            s = s + <double> X[p * n_features + f] * <double> X[p * n_features + f]
+        norms[p] = sqrt(s)
+
+
+# --------------------------------------------------------------------------
+# Single linkage: Prim's algorithm on the data.
+
+def single_linkage(const floating[:, ::1] X, str metric, int n_threads):
+    """Single-linkage merges: Prim's minimum spanning tree on the data.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)      # IN  finite; n_samples >= 2
+    metric : {'euclidean', 'l2', 'manhattan', 'l1', 'cityblock', 'cosine'}
+    n_threads : int
+
+    Returns
+    -------
+    a, b : (n_samples - 1,) intp     the sample added before, the sample added
+    height : (n_samples - 1,) float64  its distance to the tree, in Prim order
+
+    O(n_samples^2 n_features) time; a feature-major copy of X (its dtype)
+    and O(n_samples) more memory.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
+    cdef int code = metric_code(metric, True)
+    cdef Py_ssize_t stride = padded(n)
+    a_arr = np.empty(n - 1, dtype=np.intp)
+    b_arr = np.empty(n - 1, dtype=np.intp)
+    h_arr = np.empty(n - 1, dtype=np.float64)
+    cdef Py_ssize_t[::1] a = a_arr
+    cdef Py_ssize_t[::1] b = b_arr
+    cdef double[::1] h = h_arr
+    cdef floating* Xt = <floating*> malloc(max(stride * d, 1) * sizeof(floating))
+    cdef double* min_dist = <double*> malloc(stride * sizeof(double))
+    cdef double* norms = <double*> malloc(stride * sizeof(double))
+    cdef Py_ssize_t* index = <Py_ssize_t*> malloc(stride * sizeof(Py_ssize_t))
+    cdef double* x = <double*> malloc(max(d, 1) * sizeof(double))
+    cdef Py_ssize_t n_chunks_max = (stride + SCAN_CHUNK - 1) // SCAN_CHUNK
+    cdef double* chunk_best = <double*> malloc(n_chunks_max * sizeof(double))
+    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(n_chunks_max * sizeof(Py_ssize_t))
+    cdef Py_ssize_t width, n_chunks, k, c, p, q, f, cur, nxt, n_out
+    cdef double best, x_norm
+    cdef int nt
+
+    if (Xt == NULL or min_dist == NULL or norms == NULL or index == NULL
+            or x == NULL or chunk_best == NULL or chunk_where == NULL):
+        free(Xt); free(min_dist); free(norms); free(index); free(x)
+        free(chunk_best); free(chunk_where)
+        raise MemoryError()
+
+    with nogil:
+        transpose_padded(&X[0, 0], n, d, stride, Xt)
+        for p in range(stride):
+            norms[p] = 1.0
+            index[p] = p
+            min_dist[p] = INFINITY if p < n else NAN
+        if code == COSINE:
+            row_norms(&X[0, 0], n, d, norms)
+        width = stride     # columns still in the arrays
+        n_out = n          # points outside the tree (their min_dist not NaN)
+        cur = 0
+        for k in range(n - 1):
+            min_dist[cur] = NAN
+            n_out -= 1
+            for f in range(d):
+                x[f] = <double> Xt[f * stride + cur]
+            x_norm = norms[cur]
+            n_chunks = (width + SCAN_CHUNK - 1) // SCAN_CHUNK
+            nt = search_threads(n_threads, width, d)
+            for c in prange(n_chunks, num_threads=nt, schedule='static'):
+                if floating is float:
+                    chunk_where[c] = prim_update_f(
+                        Xt, stride, c * SCAN_CHUNK, min(width, (c + 1) * SCAN_CHUNK),
+                        d, x, x_norm, norms, code, min_dist, &chunk_best[c])
+                else:
+                    chunk_where[c] = prim_update_d(
+                        Xt, stride, c * SCAN_CHUNK, min(width, (c + 1) * SCAN_CHUNK),
+                        d, x, x_norm, norms, code, min_dist, &chunk_best[c])
+            nxt = first_min_of_chunks(chunk_best, chunk_where, n_chunks, &best)
+            a[k] = index[cur]
+            b[k] = index[nxt]
+            h[k] = sqrt(best) if code == EUCLIDEAN_SQ else best
+            cur = nxt
+            # Squeeze the points inside the tree out of the arrays, order
+            # kept (the lowest index still wins ties), once they are half.
+            if width > COMPACT_MIN and 2 * (n_out + LANES) < width:
+                q = 0
+                for p in range(width):
+                    if not isnan(min_dist[p]) or p == cur:
+                        if p == cur:
+                            nxt = q
+                        if q != p:
+                            for f in range(d):
+                                Xt[f * stride + q] = Xt[f * stride + p]
+                            min_dist[q] = min_dist[p]
+                            norms[q] = norms[p]
+                            index[q] = index[p]
+                        q += 1
+                cur = nxt
+                width = padded(q)
+                for p in range(q, width):
+                    for f in range(d):
+                        Xt[f * stride + p] = 0
+                    min_dist[p] = NAN
+                    norms[p] = 1.0
+
+    free(Xt); free(min_dist); free(norms); free(index); free(x)
+    free(chunk_best); free(chunk_where)
+    return a_arr, b_arr, h_arr
+
+
+def single_linkage_precomputed(const floating[:, ::1] D, int n_threads):
+    """Single-linkage merges: Prim's algorithm on a square distance matrix.
+
+    Parameters
+    ----------
+    D : (n_samples, n_samples)       # IN  finite; only the strict upper
+                                     #     triangle is read, as SciPy reads
+                                     #     the condensed matrix made from it
+    n_threads : int
+
+    Returns
+    -------
+    a, b, height as single_linkage. O(n_samples^2) time, O(n_samples) memory.
+    """
+    cdef Py_ssize_t n = D.shape[0]
+    a_arr = np.empty(n - 1, dtype=np.intp)
+    b_arr = np.empty(n - 1, dtype=np.intp)
+    h_arr = np.empty(n - 1, dtype=np.float64)
+    cdef Py_ssize_t[::1] a = a_arr
+    cdef Py_ssize_t[::1] b = b_arr
+    cdef double[::1] h = h_arr
+    cdef double* min_dist = <double*> malloc(n * sizeof(double))
+    cdef Py_ssize_t n_chunks = (n + SCAN_CHUNK - 1) // SCAN_CHUNK
+    cdef double* chunk_best = <double*> malloc(n_chunks * sizeof(double))
+    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(n_chunks * sizeof(Py_ssize_t))
+    cdef Py_ssize_t k, c, p, cur, nxt, lo, hi, where
+    cdef double best, dist, value
+    cdef int nt
+
+    if min_dist == NULL or chunk_best == NULL or chunk_where == NULL:
+        free(min_dist); free(chunk_best); free(chunk_where)
+        raise MemoryError()
+    with nogil:
+        for p in range(n):
+            min_dist[p] = INFINITY
+        cur = 0
+        nt = search_threads(n_threads, n, 1)
+        for k in range(n - 1):
+            min_dist[cur] = NAN
+            for c in prange(n_chunks, num_threads=nt, schedule='static'):
+                lo = c * SCAN_CHUNK
+                hi = min(n, lo + SCAN_CHUNK)
+                best = INFINITY
+                where = -1
+                for p in range(lo, hi):
+                    # Column cur above the diagonal, then row cur.
+                    if p < cur:
+                        if p + 8 < cur:
+                            prefetch(&D[p + 8, cur])
+                        dist = D[p, cur]
+                    else:
+                        dist = D[cur, p]
+                    value = min_dist[p]
+                    if dist < value:
+                        value = dist
+                        min_dist[p] = value
+                    if value < best:
+                        best = value
+                        where = p
+                chunk_best[c] = best
+                chunk_where[c] = where
+            nxt = first_min_of_chunks(chunk_best, chunk_where, n_chunks, &best)
+            a[k] = cur
+            b[k] = nxt
+            h[k] = best
+            cur = nxt
+    free(min_dist); free(chunk_best); free(chunk_where)
+    return a_arr, b_arr, h_arr
+
+
+# --------------------------------------------------------------------------
+# Ward: nearest-neighbour chain on the centroids.
+
+def ward_linkage(const floating[:, ::1] X, int n_threads):
+    """Ward merges: nearest-neighbour chain on cluster centroids.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)      # IN  finite; n_samples >= 2
+    n_threads : int
+
+    Returns
+    -------
+    a, b : (n_samples - 1,) intp     the two clusters merged, a < b, each named
+                                     by a sample; the merged cluster is named b
+    height : (n_samples - 1,) float64  the Ward distance, in chain order
+
+    O(n_samples^2 n_features) time (about 3 n_samples nearest-neighbour
+    searches over the active clusters); O(n_samples n_features) float64
+    memory for the centroids.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
+    cdef Py_ssize_t stride = padded(n)
+    a_arr = np.empty(n - 1, dtype=np.intp)
+    b_arr = np.empty(n - 1, dtype=np.intp)
+    h_arr = np.empty(n - 1, dtype=np.float64)
+    cdef Py_ssize_t[::1] a = a_arr
+    cdef Py_ssize_t[::1] b = b_arr
+    cdef double[::1] h = h_arr
+    cdef double* Ct = <double*> malloc(max(stride * d, 1) * sizeof(double))
+    cdef double* inv = <double*> malloc(stride * sizeof(double))
+    cdef double* size = <double*> malloc(stride * sizeof(double))
+    cdef double* score = <double*> malloc(stride * sizeof(double))
+    cdef Py_ssize_t* index = <Py_ssize_t*> malloc(stride * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* chain = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* new_pos = <Py_ssize_t*> malloc(stride * sizeof(Py_ssize_t))
+    cdef double* cx = <double*> malloc(max(d, 1) * sizeof(double))
+    cdef Py_ssize_t n_chunks_max = (stride + SCAN_CHUNK - 1) // SCAN_CHUNK
+    cdef double* chunk_best = <double*> malloc(n_chunks_max * sizeof(double))
+    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(n_chunks_max * sizeof(Py_ssize_t))
+    cdef Py_ssize_t width, n_active, n_chunks, k, c, p, q, f, x, y, prev, lo, hi
+    cdef Py_ssize_t chain_len, j
+    cdef double best, inv_x, n_lo, n_hi, t
+    cdef int nt
+
+    if (Ct == NULL or inv == NULL or size == NULL or score == NULL or index == NULL
+            or chain == NULL or new_pos == NULL or cx == NULL or chunk_best == NULL
+            or chunk_where == NULL):
+        free(Ct); free(inv); free(size); free(score); free(index); free(chain)
+        free(new_pos); free(cx); free(chunk_best); free(chunk_where)
+        raise MemoryError()
+
+    with nogil:
+        for f in range(d):
+            for p in range(n):
+                Ct[f * stride + p] = <double> X[p, f]
+            for p in range(n, stride):
+                Ct[f * stride + p] = 0.0
+        for p in range(stride):
+            index[p] = p
+            size[p] = 1.0 if p < n else 0.0
+            inv[p] = 1.0 if p < n else NAN
+        width = stride
+        n_active = n
+        chain_len = 0
+        for k in range(n - 1):
+            if chain_len == 0:
+                for p in range(width):
+                    if not isnan(inv[p]):
+                        chain[0] = p
+                        chain_len = 1
+                        break
+            while True:
+                x = chain[chain_len - 1]
+                for f in range(d):
+                    cx[f] = Ct[f * stride + x]
+                inv_x = inv[x]
+                # x is not its own candidate while the search runs.
+                inv[x] = NAN
+                n_chunks = (width + SCAN_CHUNK - 1) // SCAN_CHUNK
+                nt = search_threads(n_threads, width, d)
+                for c in prange(n_chunks, num_threads=nt, schedule='static'):
+                    chunk_where[c] = ward_scores(
+                        Ct, stride, c * SCAN_CHUNK, min(width, (c + 1) * SCAN_CHUNK),
+                        d, cx, inv_x, inv, score, &chunk_best[c])
+                inv[x] = inv_x
+                y = first_min_of_chunks(chunk_best, chunk_where, n_chunks, &best)
+                if chain_len > 1:
+                    prev = chain[chain_len - 2]
+                    # The previous element wins unless something is strictly
+                    # nearer (its score came from the same scan, so it is
+                    # the value x's own search computed for the pair).
+                    if not (best < score[prev]):
+                        y = prev
+                        best = score[prev]
+                        break
+                chain[chain_len] = y
+                chain_len += 1
+            chain_len -= 2
+            # Merge: the lower position (= lower sample index, the arrays
+            # keep their order) leaves, the higher one holds the union.
+            lo = min(x, y)
+            hi = max(x, y)
+            a[k] = index[lo]
+            b[k] = index[hi]
+            h[k] = sqrt(2.0 * best)
+            n_lo = size[lo]
+            n_hi = size[hi]
+            t = n_hi / (n_lo + n_hi)
+            for f in range(d):
+                Ct[f * stride + hi] = Ct[f * stride + lo] + (
+                    Ct[f * stride + hi] - Ct[f * stride + lo]) * t
+            size[hi] = n_lo + n_hi
+            inv[hi] = 1.0 / (n_lo + n_hi)
+            size[lo] = 0.0
+            inv[lo] = NAN
+            n_active -= 1
+            if width > COMPACT_MIN and 2 * (n_active + LANES) < width:
+                q = 0
+                for p in range(width):
+                    if not isnan(inv[p]):
+                        new_pos[p] = q
+                        if q != p:
+                            for f in range(d):
+                                Ct[f * stride + q] = Ct[f * stride + p]
+                            inv[q] = inv[p]
+                            size[q] = size[p]
+                            index[q] = index[p]
+                        q += 1
+                # The chain's clusters are active: they move with the arrays.
+                for j in range(chain_len):
+                    chain[j] = new_pos[chain[j]]
+                width = padded(q)
+                for p in range(q, width):
+                    for f in range(d):
+                        Ct[f * stride + p] = 0.0
+                    inv[p] = NAN
+                    size[p] = 0.0
+
+    free(Ct); free(inv); free(size); free(score); free(index); free(chain)
+    free(new_pos); free(cx); free(chunk_best); free(chunk_where)
+    return a_arr, b_arr, h_arr
+
+
+# --------------------------------------------------------------------------
+# The condensed distance matrix.
+
+def pairwise_condensed(const floating[:, ::1] X, str metric, int n_threads):
+    """The condensed distance matrix of X, as scipy.spatial.distance.pdist.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features)      # IN
+    metric : {'euclidean', 'l2', 'manhattan', 'l1', 'cityblock', 'cosine'}
+    n_threads : int
+
+    Returns
+    -------
+    D : (n_samples * (n_samples - 1) // 2,) X's dtype
+        D[n i - i (i + 1) / 2 + j - i - 1] = d(x_i, x_j) for i < j, from
+        differences summed in double (no norm expansion) and rounded once.
+
+    O(n_samples^2 n_features) time; the output and a feature-major copy of X.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
+    cdef int code = metric_code(metric, False)
+    cdef Py_ssize_t stride = padded(n) + LANES
+    dtype = np.float32 if floating is float else np.float64
+    out_arr = np.empty(n * (n - 1) // 2, dtype=dtype)
+    cdef floating[::1] out = out_arr
+    cdef floating* Xt = <floating*> malloc(max(stride * d, 1) * sizeof(floating))
+    cdef double* norms = <double*> malloc(stride * sizeof(double))
+    cdef double* xs = <double*> malloc(max(n * d, 1) * sizeof(double))
+    cdef Py_ssize_t i, f, p, start
+    cdef floating* out_ptr
+
+    if Xt == NULL or norms == NULL or xs == NULL:
+        free(Xt); free(norms); free(xs)
+        raise MemoryError()
+    if n < 2:
+        free(Xt); free(norms); free(xs)
+        return out_arr
+    out_ptr = &out[0]
+    with nogil:
+        transpose_padded(&X[0, 0], n, d, stride, Xt)
+        for p in range(stride):
+            norms[p] = 1.0
+        if code == COSINE:
+            row_norms(&X[0, 0], n, d, norms)
+        for p in range(n * d):
+            xs[p] = <double> X[p // d, p % d]
+        # Row i has n - 1 - i entries: dynamic chunks of rows even the load;
+        # every entry is computed the same way whoever computes it.
+        for i in prange(n - 1, num_threads=max(1, n_threads), schedule='dynamic', chunksize=16):
+            start = n * i - (i * (i + 1)) // 2
+            if floating is float:
+                distances_f(Xt, stride, i + 1, n, d, &xs[i * d], norms[i], norms,
+                            code, out_ptr + start)
+            else:
+                distances_d(Xt, stride, i + 1, n, d, &xs[i * d], norms[i], norms,
+                            code, out_ptr + start)
+    free(Xt); free(norms); free(xs)
+    return out_arr
+
+
+# --------------------------------------------------------------------------
+# Complete and average: nearest-neighbour chain on the condensed matrix.
+
+cdef inline double lance_williams(int average, double d_x, double d_y,
+                                  double n_x, double n_y) noexcept nogil:
+    if average:
+        return (n_x * d_x + n_y * d_y) / (n_x + n_y)
+    return d_x if d_x > d_y else d_y
+
+
+def matrix_linkage(floating[::1] D, str method, int n_threads):
+    """Complete- or average-linkage merges: nearest-neighbour chain on a
+    condensed distance matrix, updated in place.
+
+    Parameters
+    ----------
+    D : (n_samples * (n_samples - 1) // 2,)   # INOUT the condensed distances
+                                              #       (pdist's layout);
+                                              #       overwritten
+    method : {'complete', 'average'}
+    n_threads : int
+
+    Returns
+    -------
+    a, b, height as ward_linkage (a < b, b names the union). O(n_samples^2)
+    time, O(n_samples) memory besides D.
+    """
+    cdef Py_ssize_t m = D.shape[0]
+    cdef Py_ssize_t n = <Py_ssize_t> ((1 + sqrt(1 + 8.0 * m)) / 2 + 0.5)
+    cdef int average
+    if method == 'average':
+        average = 1
+    elif method == 'complete':
+        average = 0
+    else:
+        raise ValueError(f"unsupported method {method!r}")
+    if n * (n - 1) // 2 != m or n < 2:
+        raise ValueError("D is not a condensed distance matrix of 2 or more samples")
+    a_arr = np.empty(n - 1, dtype=np.intp)
+    b_arr = np.empty(n - 1, dtype=np.intp)
+    h_arr = np.empty(n - 1, dtype=np.float64)
+    cdef Py_ssize_t[::1] a = a_arr
+    cdef Py_ssize_t[::1] b = b_arr
+    cdef double[::1] h = h_arr
+    # D(i, j) = D[row_off[i] + j] for i < j.
+    cdef Py_ssize_t* row_off = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* active = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef double* size = <double*> malloc(n * sizeof(double))
+    cdef Py_ssize_t* chain = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef Py_ssize_t n_chunks_max = (n + SCAN_CHUNK - 1) // SCAN_CHUNK
+    cdef double* chunk_best = <double*> malloc(n_chunks_max * sizeof(double))
+    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(n_chunks_max * sizeof(Py_ssize_t))
+    cdef Py_ssize_t n_active, n_chunks, k, c, p, i, x, y, prev, lo, hi, chain_len
+    cdef Py_ssize_t where, r, q, pos_lo
+    cdef double best, dist, n_lo, n_hi, prev_dist
+    cdef floating* Dp = &D[0]
+    cdef int nt
+
+    if (row_off == NULL or active == NULL or size == NULL or chain == NULL
+            or chunk_best == NULL or chunk_where == NULL):
+        free(row_off); free(active); free(size); free(chain)
+        free(chunk_best); free(chunk_where)
+        raise MemoryError()
+
+    with nogil:
+        for i in range(n):
+            row_off[i] = n * i - (i * (i + 1)) // 2 - i - 1
+            active[i] = i
+            size[i] = 1.0
+        n_active = n
+        chain_len = 0
+        for k in range(n - 1):
+            if chain_len == 0:
+                chain[0] = active[0]
+                chain_len = 1
+            while True:
+                x = chain[chain_len - 1]
+                n_chunks = (n_active + SCAN_CHUNK - 1) // SCAN_CHUNK
+                nt = search_threads(n_threads, n_active, 4)
+                for c in prange(n_chunks, num_threads=nt, schedule='static'):
+                    best = INFINITY
+                    where = -1
+                    for p in range(c * SCAN_CHUNK, min(n_active, (c + 1) * SCAN_CHUNK)):
+                        i = active[p]
+                        if i < x:
+                            if p + 16 < n_active and active[p + 16] < x:
+                                prefetch(Dp + row_off[active[p + 16]] + x)
+                            dist = Dp[row_off[i] + x]
+                        elif i > x:
+                            dist = Dp[row_off[x] + i]
+                        else:
+                            continue
+                        if dist < best:
+                            best = dist
+                            where = i
+                    chunk_best[c] = best
+                    chunk_where[c] = where
+                y = first_min_of_chunks(chunk_best, chunk_where, n_chunks, &best)
+                if chain_len > 1:
+                    prev = chain[chain_len - 2]
+                    prev_dist = Dp[row_off[prev] + x] if prev < x else Dp[row_off[x] + prev]
+                    if not (best < prev_dist):
+                        y = prev
+                        best = prev_dist
+                        break
+                chain[chain_len] = y
+                chain_len += 1
+            chain_len -= 2
+            lo = min(x, y)
+            hi = max(x, y)
+            a[k] = lo
+            b[k] = hi
+            h[k] = best
+            n_lo = size[lo]
+            n_hi = size[hi]
+            # Lance-Williams: d(i, lo u hi) into d(i, hi), for every other i.
+            n_chunks = (n_active + SCAN_CHUNK - 1) // SCAN_CHUNK
+            for c in prange(n_chunks, num_threads=nt, schedule='static'):
+                for p in range(c * SCAN_CHUNK, min(n_active, (c + 1) * SCAN_CHUNK)):
+                    i = active[p]
+                    if i == lo or i == hi:
+                        continue
+                    if p + 16 < n_active and active[p + 16] < hi:
+                        prefetch_w(Dp + row_off[active[p + 16]] + hi)
+                        if active[p + 16] < lo:
+                            prefetch(Dp + row_off[active[p + 16]] + lo)
+                    if i < lo:
+                        q = row_off[i] + hi
+                        Dp[q] = <floating> lance_williams(
+                            average, Dp[row_off[i] + lo], Dp[q], n_lo, n_hi)
+                    elif i < hi:
+                        q = row_off[i] + hi
+                        Dp[q] = <floating> lance_williams(
+                            average, Dp[row_off[lo] + i], Dp[q], n_lo, n_hi)
+                    else:
+                        q = row_off[hi] + i
+                        Dp[q] = <floating> lance_williams(
+                            average, Dp[row_off[lo] + i], Dp[q], n_lo, n_hi)
+            size[hi] = n_lo + n_hi
+            size[lo] = 0.0
+            # lo leaves the active list (kept in ascending order).
+            pos_lo = 0
+            while active[pos_lo] != lo:
+                pos_lo += 1
+            memmove(&active[pos_lo], &active[pos_lo + 1],
+                    (n_active - pos_lo - 1) * sizeof(Py_ssize_t))
+            n_active -= 1
+
+    free(row_off); free(active); free(size); free(chain)
+    free(chunk_best); free(chunk_where)
+    return a_arr, b_arr, h_arr
+
+
+# --------------------------------------------------------------------------
+# From merges to SciPy's linkage matrix.
+
+def linkage_from_merges(a, b, height, Py_ssize_t n_samples):
+    """SciPy's linkage matrix from merges in the order a kernel found them.
+
+    Parameters
+    ----------
+    a, b : (n_samples - 1,) intp     # IN  sample indices naming the merged
+                                     #     clusters
+    height : (n_samples - 1,) float64  # IN
+    n_samples : int
+
+    Returns
+    -------
+    Z : (n_samples - 1, 4) float64
+        Rows sorted by height (stable: merges of equal height keep the
+        kernel's order), each (id, id, height, size) with the smaller id
+        first, leaves 0..n_samples-1 and the i-th row's cluster n_samples + i,
+        as scipy.cluster.hierarchy.linkage returns it.
+    """
+    cdef Py_ssize_t[::1] order = np.argsort(height, kind='stable').astype(np.intp)
+    cdef const Py_ssize_t[::1] av = np.ascontiguousarray(a, dtype=np.intp)
+    cdef const Py_ssize_t[::1] bv = np.ascontiguousarray(b, dtype=np.intp)
+    cdef const double[::1] hv = np.ascontiguousarray(height, dtype=np.float64)
+    Z_arr = np.empty((n_samples - 1, 4))
+    cdef double[:, ::1] Z = Z_arr
+    # parent[] over leaves and new nodes; cluster_size[] per node.
+    cdef Py_ssize_t[::1] parent = np.arange(2 * n_samples - 1, dtype=np.intp)
+    cdef Py_ssize_t[::1] cluster_size = np.ones(2 * n_samples - 1, dtype=np.intp)
+    cdef Py_ssize_t k, r, u, v, t, node
+    for k in range(n_samples - 1):
+        r = order[k]
+        u = av[r]
+        while parent[u] != u:
+            parent[u] = parent[parent[u]]
+            u = parent[u]
+        v = bv[r]
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        if u > v:
+            t = u
+            u = v
+            v = t
+        node = n_samples + k
+        parent[u] = node
+        parent[v] = node
+        cluster_size[node] = cluster_size[u] + cluster_size[v]
+        Z[k, 0] = u
+        Z[k, 1] = v
+        Z[k, 2] = hv[r]
+        Z[k, 3] = cluster_size[node]
+    return Z_arr
