@@ -27,14 +27,9 @@ from sklearn.metrics.pairwise import paired_distances
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, check_memory
 
-from ._kernels import _linkage_graph
+from ._kernels import _linkage, _linkage_graph
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import FLOAT_DTYPES, Interval, StrOptions, validate_data
-
-try:  # the kernels of branch agglo-kernels
-    from ._kernels import _linkage
-except ImportError:  # pragma: no cover - temporary, removed before merging
-    from . import _linkage_standin as _linkage
 
 __all__ = ["AgglomerativeClustering", "linkage_matrix"]
 
@@ -197,7 +192,8 @@ def _full_tree(X, linkage, metric, n_threads):
         if kernel_metric is not None:
             a, b, height = _linkage.single_linkage(X, kernel_metric, n_threads)
         else:
-            a, b, height = _linkage.single_linkage_precomputed(_square_distances(X, metric))
+            a, b, height = _linkage.single_linkage_precomputed(_square_distances(X, metric),
+                                                              n_threads)
         if _sklearn_single_order(metric):
             order = np.argsort(height, kind="mergesort")
             children = np.empty((n_samples - 1, 2), dtype=np.intp)
@@ -211,7 +207,7 @@ def _full_tree(X, linkage, metric, n_threads):
         else:
             D = _square_distances(X, metric)
             condensed = np.ascontiguousarray(D[np.triu_indices(n_samples, k=1)])
-        a, b, height = _linkage.matrix_linkage(condensed, linkage)
+        a, b, height = _linkage.matrix_linkage(condensed, linkage, n_threads)
     Z = _linkage.linkage_from_merges(np.ascontiguousarray(a, dtype=np.intp),
                                      np.ascontiguousarray(b, dtype=np.intp),
                                      np.ascontiguousarray(height, dtype=np.float64), n_samples)
