@@ -64,13 +64,14 @@ def time_pair(ours, reference, args, repeat, read, settle, warm_up=True):
     ``{"ours": (seconds, [read of each run]), "reference": (...)}``.
     """
     sides = {"ours": ours, "reference": reference}
+    sides = {side: fn for side, fn in sides.items() if fn is not None}
     if warm_up:
         for fn in sides.values():
             fn(*args)
     seconds = {side: [] for side in sides}
     figures = {side: [] for side in sides}
     for rep in range(repeat):
-        order = ("ours", "reference") if rep % 2 == 0 else ("reference", "ours")
+        order = list(sides) if rep % 2 == 0 else list(sides)[::-1]
         for side in order:
             dt, result = _timed(sides[side], args, settle)
             seconds[side].append(dt)
@@ -116,11 +117,17 @@ def run_workload(w, cache, repeat, memory, settle=SETTLE_S):
         "dtype": np.dtype(w.dtype).name,
     }
     for side, prefix in (("reference", "sklearn"), ("ours", "ours")):
-        seconds, figures = timing[side]
+        seconds, figures = timing.get(side, (None, [{"inertia": None, "n_iter": None}]))
         row[f"{prefix}_s"] = seconds
         row[f"{prefix}_inertia"] = figures[0]["inertia"]
         row[f"{prefix}_n_iter"] = figures[0]["n_iter"]
-    row["speedup"] = row["sklearn_s"] / row["ours_s"]
+    # Ours alone (no reference): no speed-up.
+    row["speedup"] = None if row["sklearn_s"] is None else row["sklearn_s"] / row["ours_s"]
+    if w.anchors:
+        # Other libraries, each timed alone after one warm-up call.
+        row["anchors_s"] = {
+            name: time_pair(fn, None, (X,), repeat, lambda result, dt: {}, settle)["ours"][0]
+            for name, fn in w.anchors.items()}
     if w.per_iteration:
         for prefix in ("sklearn", "ours"):
             row[f"{prefix}_s_per_iter"] = row[f"{prefix}_s"] / max(row[f"{prefix}_n_iter"], 1)
@@ -138,7 +145,7 @@ def run_workload(w, cache, repeat, memory, settle=SETTLE_S):
         row["ours_s_per_iter"] = statistics.median(per_iter["ours"][1])
 
     if memory and w.memory:
-        row["sklearn_peak_mib"] = peak_mib(w.reference, (X,))
+        row["sklearn_peak_mib"] = None if w.reference is None else peak_mib(w.reference, (X,))
         row["ours_peak_mib"] = peak_mib(w.ours, (X,))
 
     del X
@@ -226,6 +233,8 @@ def _columns(memory):
 
 
 def _inertia_delta(row):
+    if row["sklearn_inertia"] is None:
+        return None
     return (row["ours_inertia"] - row["sklearn_inertia"]) / row["sklearn_inertia"]
 
 
@@ -302,9 +311,16 @@ def derived_notes(rows):
             verdict = "ok" if ratio <= 1.10 else "OVER TARGET"
             notes.append(f"ours Fortran-ordered / C-ordered fit [{dtype}]: {ratio:.2f}x "
                          f"(target <= 1.10: {verdict})")
-    if rows:
-        gmean = math.exp(statistics.fmean(math.log(r["speedup"]) for r in rows))
-        notes.append(f"geometric mean speed-up over {len(rows)} workloads: {gmean:.2f}x")
+    for row in rows:
+        if row.get("anchors_s"):
+            anchors = ", ".join(f"{name} {seconds:.3f} s"
+                                for name, seconds in row["anchors_s"].items())
+            notes.append(f"{row['label']}: ours {row['ours_s']:.3f} s; linkage matrix "
+                         f"alone (anchors): {anchors}")
+    compared = [r for r in rows if r["speedup"] is not None]
+    if compared:
+        gmean = math.exp(statistics.fmean(math.log(r["speedup"]) for r in compared))
+        notes.append(f"geometric mean speed-up over {len(compared)} workloads: {gmean:.2f}x")
     return notes
 
 

@@ -10,7 +10,7 @@ as soon as no remaining workload needs them.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
@@ -60,6 +60,11 @@ class Sizes:
     dbscan_2d_samples: int = 300_000
     dbscan_10d_samples: int = 100_000
     dbscan_dense_samples: int = 200_000
+    # Agglomerative clustering: the samples of linkage_* (scikit-learn's
+    # condensed matrix: 1.6 GB at 20,000) and of linkage_large_* (ours only:
+    # scikit-learn would need 40 GB).
+    linkage_samples: int = 20_000
+    linkage_large_samples: int = 100_000
 
 
 FULL = Sizes(n_samples=500_000, n_features=32, n_clusters=64, max_iter=50)
@@ -70,7 +75,8 @@ QUICK = Sizes(n_samples=20_000, n_features=32, n_clusters=16, max_iter=10,
               minibatch_shape=(50_000, 32), minibatch_max_iter=3,
               gmm_shape=(5_000, 16), gmm_max_iter=5, bgmm_shape=(5_000, 8),
               dbscan_2d_samples=5_000, dbscan_10d_samples=3_000,
-              dbscan_dense_samples=5_000)
+              dbscan_dense_samples=5_000, linkage_samples=1_000,
+              linkage_large_samples=2_000)
 
 # cluster_std of make_blobs per data-set kind. "overlap" blobs are so wide
 # that Lloyd never reaches strict convergence: every fit runs max_iter
@@ -193,6 +199,11 @@ DATA = {
     "dbscan_dense": lambda sizes: make_blobs(
         n_samples=sizes.dbscan_dense_samples, n_features=3, centers=10,
         random_state=0)[0],
+    "linkage_blobs": lambda sizes: make_blobs(
+        n_samples=sizes.linkage_samples, n_features=16, centers=20, random_state=0)[0],
+    "linkage_large": lambda sizes: make_blobs(
+        n_samples=sizes.linkage_large_samples, n_features=16, centers=20,
+        random_state=0)[0],
     "fortran": lambda sizes: make_blobs(
         n_samples=sizes.n_samples, n_features=sizes.n_features,
         centers=sizes.n_clusters, cluster_std=CLUSTER_STD["overlap"],
@@ -280,7 +291,10 @@ class Workload:
 
     ``ours`` and ``reference`` take X and return a result; ``inertia`` reads
     the quality figure from a result (given X too) and ``n_iter`` the number
-    of iterations (None where it does not apply). When ``from_init`` is set,
+    of iterations (None where it does not apply). ``reference`` None: ours
+    alone (scikit-learn could not run it). ``anchors``: other libraries'
+    callables on X (name -> callable), timed as the reference is and reported
+    in the notes, not compared. When ``from_init`` is set,
     it is a pair (ours, reference) of callables taking (X, init) that fit from
     a fixed init array: the runner times them separately and reports seconds
     per iteration.
@@ -290,7 +304,7 @@ class Workload:
     dtype: type
     kind: str  # data-set kind, a key of CLUSTER_STD
     ours: Callable
-    reference: Callable
+    reference: Optional[Callable]
     inertia: Callable
     n_iter: Optional[Callable] = None
     from_init: Optional[tuple] = None
@@ -298,6 +312,7 @@ class Workload:
     # Report seconds per iteration as the fit's seconds over n_iter (fits
     # whose initialisation is a small part of the time).
     per_iteration: bool = False
+    anchors: dict = field(default_factory=dict)
 
     @property
     def label(self):
@@ -487,6 +502,41 @@ def _dbscan_workload(name, dtype, **params):
     )
 
 
+def _linkage_anchors(linkage):
+    """SciPy's linkage (always there) and fastcluster's (where installed) on
+    the same samples: anchors for the reader, not references (they return a
+    linkage matrix, not labels)."""
+    from scipy.cluster import hierarchy
+
+    anchors = {"scipy": lambda X: hierarchy.linkage(X, method=linkage)}
+    try:
+        import fastcluster
+    except ImportError:
+        return anchors
+    anchors["fastcluster"] = lambda X: fastcluster.linkage_vector(X, method=linkage) \
+        if linkage in ("ward", "single") else fastcluster.linkage(X, method=linkage)
+    return anchors
+
+
+def _linkage_workload(name, kind, dtype, linkage, reference=True):
+    """AgglomerativeClustering(n_clusters=20, linkage=linkage) on blobs. The
+    quality figure is :func:`labels_fingerprint` of the labels: equal figures
+    say the two clusterings are the same up to cluster ids
+    (``tests/test_agglomerative.py`` asserts identical labels on smaller
+    data)."""
+
+    def fit(cls):
+        return lambda X: cls(n_clusters=20, linkage=linkage).fit(X)
+
+    return Workload(
+        name=name, dtype=dtype, kind=kind,
+        ours=fit(turbocluster.AgglomerativeClustering),
+        reference=fit(sklearn.cluster.AgglomerativeClustering) if reference else None,
+        inertia=lambda est, X: labels_fingerprint(est.labels_), memory=True,
+        anchors=_linkage_anchors(linkage) if reference else {},
+    )
+
+
 def _choose_k_workload(dtype, sizes):
     """k = 2..12 on the kmeans_lloyd data, the inertia and the silhouette (on
     20,000 samples) of each: select_n_clusters against the loop a user writes
@@ -559,6 +609,11 @@ def build_workloads(sizes=FULL):
             _dbscan_workload("dbscan_2d", dtype, eps=0.1, min_samples=10),
             _dbscan_workload("dbscan_10d", dtype, eps=2.12, min_samples=10),
             _dbscan_workload("dbscan_dense", dtype, eps=0.83, min_samples=50),
+            *[_linkage_workload(f"linkage_{linkage}", "linkage_blobs", dtype, linkage)
+              for linkage in ("ward", "single", "complete", "average")],
+            *[_linkage_workload(f"linkage_large_{linkage}", "linkage_large", dtype,
+                                linkage, reference=False)
+              for linkage in ("ward", "single")],
         ]
     return workloads
 

@@ -134,3 +134,18 @@ def test_quick_dbscan_workloads_report_identical_labels_and_memory(bench):
         assert _positive(row["ours_inertia"]) and _positive(row["sklearn_inertia"])
         assert row["ours_inertia"] == row["sklearn_inertia"], row["label"]
         assert _positive(row["sklearn_peak_mib"]) and _positive(row["ours_peak_mib"])
+
+
+def test_quick_linkage_workloads_report_identical_labels_and_ours_alone(bench):
+    report = bench.main(["--quick", "linkage_average[float64]", "linkage_single[float32]",
+                         "linkage_large_single[float64]"], out=io.StringIO())
+    rows = {row["label"]: row for row in report["rows"]}
+    for label in ("linkage_average[float64]", "linkage_single[float32]"):
+        row = rows[label]
+        assert row["ours_inertia"] == row["sklearn_inertia"], label
+        assert _positive(row["speedup"]) and "scipy" in row["anchors_s"]
+    large = rows["linkage_large_single[float64]"]
+    # Ours alone: scikit-learn's condensed matrix would not fit at full size.
+    assert large["sklearn_s"] is None and large["speedup"] is None
+    assert _positive(large["ours_s"]) and "anchors_s" not in large
+    assert any(note.startswith("linkage_average[float64]: ours") for note in report["notes"])
