@@ -68,7 +68,7 @@ def _symmetric_graph(X, connectivity, metric):
         warnings.warn(
             f"the number of connected components of the connectivity matrix is "
             f"{n_components} > 1. Completing it to avoid stopping the tree early.",
-            stacklevel=4)
+            stacklevel=6)  # the caller of fit, through the tree builder and joblib
         members = [np.flatnonzero(component == c) for c in range(n_components)]
         rows, cols = [], []
         for i in range(n_components):

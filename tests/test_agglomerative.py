@@ -1,0 +1,324 @@
+"""AgglomerativeClustering: scikit-learn's tree, distances and labels, its
+errors, the linkage matrix and the dendrogram."""
+
+import doctest
+import pickle
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.cluster import hierarchy
+from sklearn import cluster
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score, pairwise_distances
+from sklearn.neighbors import kneighbors_graph
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+from threadpoolctl import threadpool_limits
+
+from turbocluster import AgglomerativeClustering, linkage_matrix, plot_dendrogram
+
+LINKAGES = ("ward", "complete", "average", "single")
+METRICS = ("euclidean", "manhattan", "cosine", "precomputed")
+
+
+@pytest.fixture(scope="module")
+def X():
+    # Blobs away from the origin: no zero row (cosine refuses them), and
+    # distances without ties, so that the merge order is unique.
+    X, _ = make_blobs(n_samples=120, n_features=4, centers=4, cluster_std=1.5,
+                      random_state=0)
+    return X + 20.0
+
+
+def _input(X, metric, dtype):
+    X = X.astype(dtype)
+    return pairwise_distances(X).astype(dtype) if metric == "precomputed" else X
+
+
+def _both(params, X):
+    """Fit scikit-learn's and ours with the same parameters, warnings caught."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = cluster.AgglomerativeClustering(**params).fit(X)
+        ours = AgglomerativeClustering(**params).fit(X)
+    return reference, ours
+
+
+def _assert_same_fit(reference, ours, rtol):
+    assert_array_equal(ours.children_, reference.children_)
+    assert ours.children_.dtype == np.intp
+    assert_allclose(ours.distances_, reference.distances_, rtol=rtol)
+    assert_array_equal(ours.labels_, reference.labels_)  # the numbers too
+    assert ours.n_clusters_ == reference.n_clusters_
+    assert ours.n_leaves_ == reference.n_leaves_
+    assert ours.n_connected_components_ == reference.n_connected_components_
+
+
+###############################################################################
+# Agreement with scikit-learn
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("graph", [False, True])
+@pytest.mark.parametrize("linkage, metric", [
+    (linkage, metric) for linkage in LINKAGES for metric in METRICS
+    if linkage != "ward" or metric == "euclidean"])  # ward: euclidean only
+def test_same_tree_distances_and_labels_as_scikit_learn(X, linkage, metric, graph, dtype):
+    data = _input(X, metric, dtype)
+    connectivity = kneighbors_graph(X, 8, include_self=False) if graph else None
+    # Distances within 1e-10 in float64 (only the order of sums differs). In
+    # float32 our unstructured kernels compute in float32, scikit-learn (via
+    # SciPy) in float64: float32's precision. The graph linkages compute
+    # their edges as scikit-learn does.
+    rtol = 1e-10 if dtype == np.float64 else 2e-6
+    base = dict(linkage=linkage, metric=metric, connectivity=connectivity)
+    reference, ours = _both(dict(base, n_clusters=5, compute_distances=True), data)
+    _assert_same_fit(reference, ours, rtol)
+    # A threshold between two merges high in the tree.
+    heights = np.sort(reference.distances_)
+    threshold = float((heights[-4] + heights[-3]) / 2)
+    reference, ours = _both(dict(base, n_clusters=None, distance_threshold=threshold), data)
+    _assert_same_fit(reference, ours, rtol)
+    assert ours.n_clusters_ == 4  # three merges at or above the threshold
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+def test_early_stop_on_a_graph_gives_scikit_learn_partial_tree(X, linkage):
+    connectivity = kneighbors_graph(X, 6, include_self=False)
+    for params in (dict(n_clusters=10, compute_full_tree=False),
+                   # 'auto' stops early from max(100, 2% of the samples) clusters.
+                   dict(n_clusters=100)):
+        reference, ours = _both(dict(params, linkage=linkage, connectivity=connectivity), X)
+        assert_array_equal(ours.children_, reference.children_)
+        assert_array_equal(ours.labels_, reference.labels_)
+        assert ours.n_clusters_ == params["n_clusters"] == np.unique(ours.labels_).size
+        if linkage != "single":  # scikit-learn's single keeps the whole tree
+            assert ours.children_.shape == (X.shape[0] - params["n_clusters"], 2)
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+def test_disconnected_graph_is_completed_with_scikit_learn_warning(X, linkage):
+    # Two neighbours each: the graph falls into several components.
+    connectivity = kneighbors_graph(X, 2, include_self=False)
+    params = dict(n_clusters=4, linkage=linkage, connectivity=connectivity,
+                  compute_distances=True)
+    with pytest.warns(UserWarning, match="the number of connected components of the "
+                      "connectivity matrix is [0-9]+ > 1. Completing it"):
+        ours = AgglomerativeClustering(**params).fit(X)
+    reference = _both(params, X)[0]
+    assert ours.n_connected_components_ > 1
+    _assert_same_fit(reference, ours, 1e-10)
+
+
+def test_callable_connectivity_metric_aliases_and_other_metrics(X):
+    def graph(data):
+        return kneighbors_graph(data, 5, include_self=False)
+
+    cases = [dict(linkage="average", connectivity=graph),
+             dict(linkage="ward", metric="l2"),
+             dict(linkage="complete", metric="l1"),
+             dict(linkage="average", metric="cityblock"),
+             # Not on our kernels: a full matrix from scikit-learn's metric.
+             dict(linkage="single", metric="chebyshev"),
+             dict(linkage="complete", metric="correlation"),
+             dict(linkage="average", metric=lambda A: pairwise_distances(A, metric="l1"))]
+    for params in cases:
+        reference, ours = _both(dict(params, n_clusters=4, compute_distances=True), X)
+        _assert_same_fit(reference, ours, 1e-10)
+
+
+def test_ties_resolve_as_scikit_learn_on_a_grid():
+    # A regular grid: many equal distances, along a lattice graph as well.
+    X = np.array([[i, j] for i in range(8) for j in range(6)], dtype=np.float64)
+    lattice = kneighbors_graph(X, 4, include_self=False)
+    for linkage in LINKAGES:
+        for connectivity in (None, lattice):
+            reference, ours = _both(dict(n_clusters=6, linkage=linkage,
+                                         connectivity=connectivity,
+                                         compute_distances=True), X)
+            assert_allclose(ours.distances_, reference.distances_, rtol=1e-10)
+            assert ours.n_clusters_ == reference.n_clusters_
+            if connectivity is not None:
+                # Along a graph our heap is Python's heapq move for move.
+                assert_array_equal(ours.children_, reference.children_)
+                assert_array_equal(ours.labels_, reference.labels_)
+
+
+def test_same_bits_for_one_and_two_threads(X):
+    results = []
+    for n_threads in (1, 2):
+        with threadpool_limits(n_threads, "openmp"):
+            results.append([AgglomerativeClustering(n_clusters=3, linkage=linkage,
+                                                    compute_distances=True).fit(X)
+                            for linkage in LINKAGES])
+    for one, two in zip(*results):
+        assert_array_equal(one.children_, two.children_)
+        assert_array_equal(one.distances_, two.distances_)
+
+
+def test_integer_lists_and_feature_names():
+    pd = pytest.importorskip("pandas")
+    X = [[1, 2], [1, 4], [1, 0], [4, 2], [4, 4], [4, 0]]
+    ours = AgglomerativeClustering().fit(X)
+    assert_array_equal(ours.labels_, cluster.AgglomerativeClustering().fit(X).labels_)
+    assert ours.n_features_in_ == 2 and not hasattr(ours, "feature_names_in_")
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    assert_array_equal(AgglomerativeClustering().fit(frame).feature_names_in_, ["a", "b"])
+    assert not hasattr(ours, "distances_")
+
+
+###############################################################################
+# Errors: scikit-learn's types and messages
+
+
+def _same_error(params, X, match=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception) as reference:
+            cluster.AgglomerativeClustering(**params).fit(X)
+        with pytest.raises(type(reference.value)) as ours:
+            AgglomerativeClustering(**params).fit(X)
+    assert str(ours.value) == str(reference.value).replace(
+        "AgglomerativeClustering", "AgglomerativeClustering")
+    if match is not None:
+        assert match in str(ours.value)
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(linkage="median"), "'linkage' parameter"),
+    (dict(n_clusters=0), "'n_clusters' parameter"),
+    (dict(metric="nonsense"), "'metric' parameter"),
+    (dict(distance_threshold=-1.0, n_clusters=None), "'distance_threshold'"),
+    (dict(compute_full_tree="yes"), "'compute_full_tree'"),
+    (dict(memory=3), "'memory' parameter"),
+    (dict(linkage="ward", metric="manhattan"), "Ward can only work with euclidean"),
+    (dict(linkage="ward", metric="cosine"), "Ward can only work"),
+    (dict(n_clusters=None), "Exactly one of n_clusters and distance_threshold"),
+    (dict(n_clusters=2, distance_threshold=1.0), "Exactly one of"),
+    (dict(n_clusters=None, distance_threshold=1.0, compute_full_tree=False),
+     "compute_full_tree must be True"),
+    (dict(n_clusters=50), "Cannot extract more clusters than samples"),
+])
+def test_bad_parameters_raise_scikit_learn_errors(params, match):
+    X = np.arange(20, dtype=np.float64).reshape(10, 2) ** 1.5
+    _same_error(params, X, match)
+    if "parameter" in match:
+        with pytest.raises(InvalidParameterError):
+            AgglomerativeClustering(**params).fit(X)
+
+
+def test_bad_data_raise_scikit_learn_errors():
+    good = np.arange(20, dtype=np.float64).reshape(10, 2) ** 1.5
+    nan, inf = good.copy(), good.copy()
+    nan[3, 1] = np.nan
+    inf[0, 0] = np.inf
+    zero = good.copy()
+    zero[2] = 0.0
+    _same_error({}, good[:1], "minimum of 2 is required")
+    _same_error({}, nan, "NaN")
+    _same_error({}, inf, "infinity")
+    _same_error(dict(linkage="average", metric="cosine"), zero, "zero vectors")
+    _same_error(dict(linkage="single", metric="precomputed"), good, "should be square")
+    _same_error(dict(connectivity=np.ones((3, 3))), good, "Wrong shape for connectivity")
+    _same_error({}, sp.csr_matrix(good), "dense data is required")
+
+
+###############################################################################
+# Caching, estimator protocol
+
+
+def test_memory_caches_the_tree(X, tmp_path):
+    params = dict(n_clusters=3, linkage="average", memory=str(tmp_path),
+                  compute_distances=True)
+    first = AgglomerativeClustering(**params).fit(X)
+    assert any(tmp_path.rglob("output.pkl"))  # joblib's cache entry
+    second = AgglomerativeClustering(**dict(params, n_clusters=5)).fit(X)
+    assert_array_equal(first.children_, second.children_)
+    assert_array_equal(second.labels_, cluster.AgglomerativeClustering(
+        n_clusters=5, linkage="average").fit(X).labels_)
+
+
+def test_pipeline_clone_pickle_fit_predict(X):
+    model = AgglomerativeClustering(n_clusters=3, linkage="complete").fit(X)
+    assert_array_equal(pickle.loads(pickle.dumps(model)).labels_, model.labels_)
+    assert_array_equal(clone(model).fit_predict(X), model.labels_)
+    pipe = make_pipeline(StandardScaler(), AgglomerativeClustering(n_clusters=4)).fit(X)
+    assert pipe[-1].labels_.shape == (X.shape[0],)
+    X_copy = X.copy()
+    AgglomerativeClustering(linkage="average", compute_distances=True).fit(X)
+    assert_array_equal(X, X_copy)
+
+
+###############################################################################
+# SciPy's linkage matrix and the dendrogram
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+def test_linkage_matrix_is_scipys(X, linkage):
+    model = AgglomerativeClustering(linkage=linkage, compute_distances=True).fit(X)
+    Z = linkage_matrix(model)
+    expected = hierarchy.linkage(X, method=linkage)
+    # Single linkage: scikit-learn's children name the older end of each
+    # tree edge first, SciPy the smaller node; the same merges.
+    assert_array_equal(np.sort(Z[:, :2], axis=1), expected[:, :2])
+    assert_array_equal(Z[:, 3], expected[:, 3])
+    assert_allclose(Z[:, 2], expected[:, 2], rtol=1e-10)
+    assert hierarchy.is_valid_linkage(Z)
+    flat = hierarchy.fcluster(Z, t=4, criterion="maxclust")
+    labels = AgglomerativeClustering(n_clusters=4, linkage=linkage).fit(X).labels_
+    assert adjusted_rand_score(flat, labels) == 1.0
+    # scikit-learn's fitted model too.
+    sk = cluster.AgglomerativeClustering(linkage=linkage, compute_distances=True).fit(X)
+    assert_array_equal(linkage_matrix(sk)[:, [0, 1, 3]], Z[:, [0, 1, 3]])
+
+
+def test_linkage_matrix_of_a_graph_tree_and_its_errors(X):
+    graph = kneighbors_graph(X, 10, include_self=False)
+    with pytest.warns(UserWarning, match="connected components") as record:
+        model = AgglomerativeClustering(n_clusters=None, distance_threshold=5.0,
+                                        connectivity=graph).fit(X)
+    assert record[0].filename == __file__  # the warning points at the call of fit
+    assert model.n_connected_components_ > 1
+    Z = linkage_matrix(model)
+    assert hierarchy.is_valid_linkage(Z) and Z[-1, 3] == X.shape[0]
+    hierarchy.dendrogram(Z, no_plot=True)
+    with pytest.raises(ValueError, match="compute_distances=True"):
+        linkage_matrix(AgglomerativeClustering().fit(X))
+    partial = AgglomerativeClustering(n_clusters=10, connectivity=graph,
+                                      compute_full_tree=False, compute_distances=True)
+    with pytest.raises(ValueError, match="compute_full_tree=True"):
+        linkage_matrix(partial.fit(X))
+
+
+def test_plot_dendrogram_draws_scipys_dendrogram(X):
+    pytest.importorskip("matplotlib")
+    model = AgglomerativeClustering(linkage="average", compute_distances=True).fit(X[:20])
+    ax = plot_dendrogram(model, color_threshold=3.0)
+    expected = hierarchy.dendrogram(linkage_matrix(model), no_plot=True)
+    assert ax.dendrogram_["ivl"] == expected["ivl"]
+    assert len(ax.collections) + len(ax.lines) > 0
+    big = AgglomerativeClustering(compute_distances=True).fit(X)
+    truncated = plot_dendrogram(big, truncate_mode="lastp", p=5)
+    assert len(truncated.dendrogram_["ivl"]) == 5
+
+
+def test_plot_dendrogram_without_matplotlib_names_the_extra(X, monkeypatch):
+    model = AgglomerativeClustering(compute_distances=True).fit(X)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now raises
+    with pytest.raises(ImportError, match=r"turbocluster\[plot\]"):
+        plot_dendrogram(model)
+
+
+def test_docstring_examples():
+    from turbocluster import _agglomerative, _plot
+
+    for module in (_agglomerative, _plot):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.attempted > 0
+        assert result.failed == 0
