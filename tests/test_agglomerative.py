@@ -292,8 +292,10 @@ def test_linkage_matrix_of_a_graph_tree_and_its_errors(X):
         linkage_matrix(AgglomerativeClustering().fit(X))
     partial = AgglomerativeClustering(n_clusters=10, connectivity=graph,
                                       compute_full_tree=False, compute_distances=True)
+    with pytest.warns(UserWarning, match="connected components"):
+        partial.fit(X)
     with pytest.raises(ValueError, match="compute_full_tree=True"):
-        linkage_matrix(partial.fit(X))
+        linkage_matrix(partial)
 
 
 def test_plot_dendrogram_draws_scipys_dendrogram(X):

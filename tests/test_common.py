@@ -6,6 +6,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from turbocluster import (
     DBSCAN,
+    AgglomerativeClustering,
     BayesianGaussianMixture,
     GaussianMixture,
     GaussianMixtureAnomalyDetector,
@@ -50,6 +51,9 @@ def _expected_failed_checks(estimator):
         BayesianGaussianMixture(),
         BayesianGaussianMixture(covariance_type="diag"),
         DBSCAN(),
+        AgglomerativeClustering(),
+        AgglomerativeClustering(linkage="single"),
+        AgglomerativeClustering(linkage="average", metric="manhattan"),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
