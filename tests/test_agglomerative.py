@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.cluster import hierarchy
@@ -22,6 +24,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 from turbocluster import AgglomerativeClustering, linkage_matrix, plot_dendrogram
+from turbocluster._kernels import _linkage_graph
 
 LINKAGES = ("ward", "complete", "average", "single")
 METRICS = ("euclidean", "manhattan", "cosine", "precomputed")
@@ -171,6 +174,69 @@ def test_integer_lists_and_feature_names():
     frame = pd.DataFrame(X, columns=["a", "b"])
     assert_array_equal(AgglomerativeClustering().fit(frame).feature_names_in_, ["a", "b"])
     assert not hasattr(ours, "distances_")
+
+
+###############################################################################
+# Properties, and the graph kernel alone
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), n_samples=st.integers(2, 40),
+       n_features=st.integers(1, 4), linkage=st.sampled_from(LINKAGES),
+       n_clusters=st.integers(1, 6), graph=st.booleans())
+def test_property_labels_tree_and_heights(seed, n_samples, n_features, linkage,
+                                          n_clusters, graph):
+    rng = np.random.default_rng(seed)
+    # Integer coordinates: many equal distances.
+    X = rng.integers(-3, 4, size=(n_samples, n_features)).astype(np.float64)
+    n_clusters = min(n_clusters, n_samples)
+    connectivity = (kneighbors_graph(X, min(3, n_samples - 1), include_self=False)
+                    if graph else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = AgglomerativeClustering(n_clusters=n_clusters, linkage=linkage,
+                                        connectivity=connectivity,
+                                        compute_distances=True).fit(X)
+        reference = cluster.AgglomerativeClustering(
+            n_clusters=n_clusters, linkage=linkage, connectivity=connectivity,
+            compute_distances=True).fit(X)
+    assert np.unique(model.labels_).size == n_clusters
+    assert model.labels_.min() == 0 and model.labels_.max() == n_clusters - 1
+    Z = linkage_matrix(model)
+    assert hierarchy.is_valid_linkage(Z) and Z[-1, 3] == n_samples
+    # The multiset of heights is the same whatever the order of ties.
+    assert_allclose(np.sort(model.distances_), np.sort(reference.distances_), rtol=1e-10,
+                    atol=1e-12)
+    if not graph:
+        # The unstructured linkages are reducible: heights never decrease.
+        assert np.all(np.diff(model.distances_) >= 0)
+    else:
+        # Along a graph, ties included, the very same tree as scikit-learn's.
+        assert_array_equal(model.children_, reference.children_)
+        assert_array_equal(model.labels_, reference.labels_)
+
+
+def test_graph_kernel_alone_on_a_path():
+    # 0 - 1 - 2 - 3 with edges 1, 3, 2: complete linkage merges (0, 1) at 1,
+    # then (2, 3) at 2, then the two pairs at max(3, ...) = 3.
+    indptr = np.array([0, 1, 3, 5, 6], dtype=np.intp)
+    indices = np.array([1, 0, 2, 1, 3, 2], dtype=np.intp)
+    weights = np.array([1.0, 1.0, 3.0, 3.0, 2.0, 2.0])
+    children = np.empty((3, 2), dtype=np.intp)
+    distances = np.empty(3)
+    parents = np.empty(7, dtype=np.intp)
+    _linkage_graph.linkage_graph(indptr, indices, weights, False, distances, children,
+                                 parents)
+    assert_array_equal(children, [[0, 1], [2, 3], [4, 5]])
+    assert_array_equal(distances, [1.0, 2.0, 3.0])
+    assert_array_equal(parents, [4, 4, 5, 5, 6, 6, 6])
+    labels = np.empty(4, dtype=np.intp)
+    _linkage_graph.cut_labels(children, np.array([5, 4], dtype=np.intp), labels)
+    assert_array_equal(labels, [1, 1, 0, 0])
+    heads = parents[:6].copy()
+    heads[4:] = [4, 5]  # the forest of the first two merges
+    _linkage_graph.forest_heads(heads)
+    assert_array_equal(heads, [4, 4, 5, 5, 4, 5])
 
 
 ###############################################################################
