@@ -270,9 +270,9 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
 
     A drop-in replacement for :class:`sklearn.cluster.AgglomerativeClustering`:
     the same parameters, fitted attributes and labels (cluster numbers
-    included), from parallel kernels that never store more than the condensed
-    distance matrix (complete, average) or nothing quadratic at all (ward,
-    single).
+    included), from parallel kernels that, on the metrics they compute, store
+    nothing quadratic for ward and single linkage and the condensed distance
+    matrix in X's dtype for complete and average.
 
     Parameters
     ----------
