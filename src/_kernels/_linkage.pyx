@@ -737,6 +737,9 @@ cdef struct MatrixStep:
     Py_ssize_t lo, hi       # the pair merged (update)
     double n_lo, n_hi
     int average
+    Py_ssize_t* nn          # each cluster's first nearest neighbour, if known
+    double* nn_dist
+    char* nn_known
     double* chunk_best
     Py_ssize_t* chunk_where
 
@@ -781,8 +784,11 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
     cdef const Py_ssize_t* row_off = s.row_off
     cdef Py_ssize_t lo = s.lo, hi = s.hi, n_active = s.n_active, p, i, q, ahead
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double n_lo = s.n_lo, n_hi = s.n_hi
+    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new
     cdef int average = s.average
+    cdef Py_ssize_t* nn = s.nn
+    cdef double* nn_dist = s.nn_dist
+    cdef char* nn_known = s.nn_known
     for p in range(c * SCAN_CHUNK, stop):
         i = active[p]
         if i == lo or i == hi:
@@ -802,6 +808,18 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
         else:
             q = row_off[hi] + i
             D[q] = <floating> lance_williams(average, D[row_off[lo] + i], D[q], n_lo, n_hi)
+        # i's nearest neighbour stays known unless it was lo or hi: its other
+        # distances did not change, and d(i, lo u hi) >= min(d(i, lo),
+        # d(i, hi)) >= nn_dist[i] (reducibility). Only a tie can make hi the
+        # first nearest.
+        if nn_known[i]:
+            if nn[i] == lo or nn[i] == hi:
+                nn_known[i] = 0
+            else:
+                new = D[q]
+                if new < nn_dist[i] or (new == nn_dist[i] and hi < nn[i]):
+                    nn[i] = hi
+                    nn_dist[i] = new
 
 
 cdef void matrix_scan_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
@@ -818,6 +836,111 @@ cdef void matrix_update_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
         matrix_update_impl(<float*> s.D, s, c)
     else:
         matrix_update_impl(<double*> s.D, s, c)
+
+
+cdef enum:
+    # Row blocks of the first nearest-neighbour pass (a fixed number: each
+    # keeps its own column minima).
+    NN_BLOCKS = 8
+
+
+cdef struct FirstNN:
+    const void* D
+    bint is_float
+    const Py_ssize_t* row_off
+    Py_ssize_t n
+    const Py_ssize_t* block_start   # (NN_BLOCKS + 1,) rows of each block
+    double* col_best        # (NN_BLOCKS, n) per block, min over its rows i < j
+    Py_ssize_t* col_where
+    double* row_best        # (n,) min over j > i
+    Py_ssize_t* row_where
+
+
+cdef inline void first_nn_impl(const floating* D, FirstNN* s, Py_ssize_t c) noexcept nogil:
+    """One streaming pass over the rows of a block: each row's first nearest
+    among the later clusters, and each column's first nearest among the
+    block's rows (rows ascending, strict comparisons: the first index)."""
+    cdef Py_ssize_t n = s.n, i, j
+    cdef double* col_best = s.col_best + c * n
+    cdef Py_ssize_t* col_where = s.col_where + c * n
+    cdef const floating* row
+    cdef double v, best
+    cdef Py_ssize_t where
+    for j in range(n):
+        col_best[j] = INFINITY
+        col_where[j] = -1
+    for i in range(s.block_start[c], s.block_start[c + 1]):
+        row = D + s.row_off[i]
+        best = INFINITY
+        where = -1
+        for j in range(i + 1, n):
+            v = row[j]
+            if v < best:
+                best = v
+                where = j
+            if v < col_best[j]:
+                col_best[j] = v
+                col_where[j] = i
+        s.row_best[i] = best
+        s.row_where[i] = where
+
+
+cdef void first_nn_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
+    cdef FirstNN* s = <FirstNN*> ctx
+    if s.is_float:
+        first_nn_impl(<const float*> s.D, s, c)
+    else:
+        first_nn_impl(<const double*> s.D, s, c)
+
+
+cdef int first_nearest_neighbours(MatrixStep* s, Py_ssize_t n, Team* team,
+                                  int n_threads) noexcept nogil:
+    """Every cluster's first nearest neighbour, from one pass over D in memory
+    order, instead of n searches that each read a column across the rows."""
+    cdef FirstNN f
+    cdef Py_ssize_t block_start[NN_BLOCKS + 1]
+    cdef Py_ssize_t b, i, k, target
+    cdef double total = 0.5 * n * (n - 1), done = 0.0, best
+    cdef Py_ssize_t where
+    f.col_best = <double*> malloc(NN_BLOCKS * n * sizeof(double))
+    f.col_where = <Py_ssize_t*> malloc(NN_BLOCKS * n * sizeof(Py_ssize_t))
+    f.row_best = <double*> malloc(n * sizeof(double))
+    f.row_where = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    if f.col_best == NULL or f.col_where == NULL or f.row_best == NULL or f.row_where == NULL:
+        free(f.col_best); free(f.col_where); free(f.row_best); free(f.row_where)
+        return -1
+    # Blocks of rows with about equal numbers of entries.
+    block_start[0] = 0
+    i = 0
+    for b in range(1, NN_BLOCKS):
+        while i < n and done < total * b / NN_BLOCKS:
+            done += n - 1 - i
+            i += 1
+        block_start[b] = i
+    block_start[NN_BLOCKS] = n
+    f.D = s.D
+    f.is_float = s.is_float
+    f.row_off = s.row_off
+    f.n = n
+    f.block_start = block_start
+    team_run(team, first_nn_chunk, &f, NN_BLOCKS, n_threads > 1)
+    # The first smallest of each cluster: earlier rows (blocks in order,
+    # ties to the first), then its own row (later clusters).
+    for k in range(n):
+        best = INFINITY
+        where = -1
+        for b in range(NN_BLOCKS):
+            if f.col_best[b * n + k] < best:
+                best = f.col_best[b * n + k]
+                where = f.col_where[b * n + k]
+        if f.row_best[k] < best:
+            best = f.row_best[k]
+            where = f.row_where[k]
+        s.nn[k] = where
+        s.nn_dist[k] = best
+        s.nn_known[k] = where >= 0
+    free(f.col_best); free(f.col_where); free(f.row_best); free(f.row_where)
+    return 0
 
 
 cdef double matrix_entry(MatrixStep* s, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
@@ -838,6 +961,8 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
     cdef Py_ssize_t n_active = n, chain_len = 0, k, x, y, prev, lo, hi, n_chunks, pos
     cdef double best, prev_dist
     cdef bint share
+    # Without the first pass (no memory for it) the searches find them.
+    first_nearest_neighbours(s, n, team, n_threads)
     for k in range(n - 1):
         if chain_len == 0:
             chain[0] = active[0]
@@ -847,9 +972,16 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         s.n_active = n_active
         while True:
             x = chain[chain_len - 1]
-            s.x = x
-            team_run(team, matrix_scan_chunk, s, n_chunks, share)
-            y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
+            if s.nn_known[x]:
+                y = s.nn[x]
+                best = s.nn_dist[x]
+            else:
+                s.x = x
+                team_run(team, matrix_scan_chunk, s, n_chunks, share)
+                y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
+                s.nn[x] = y
+                s.nn_dist[x] = best
+                s.nn_known[x] = 1
             if chain_len > 1:
                 prev = chain[chain_len - 2]
                 prev_dist = matrix_entry(s, prev, x)
@@ -870,6 +1002,8 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         s.n_lo = size[lo]
         s.n_hi = size[hi]
         team_run(team, matrix_update_chunk, s, n_chunks, share)
+        s.nn_known[lo] = 0
+        s.nn_known[hi] = 0
         size[hi] = size[lo] + size[hi]
         size[lo] = 0.0
         # lo leaves the active list, which stays ascending.
@@ -916,6 +1050,9 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
     cdef Py_ssize_t* active = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     cdef double* size = <double*> malloc(n * sizeof(double))
     cdef Py_ssize_t* chain = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* nn = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef double* nn_dist = <double*> malloc(n * sizeof(double))
+    cdef char* nn_known = <char*> malloc(n * sizeof(char))
     cdef Py_ssize_t n_chunks_max = (n + SCAN_CHUNK - 1) // SCAN_CHUNK
     cdef double* chunk_best = <double*> malloc(n_chunks_max * sizeof(double))
     cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(n_chunks_max * sizeof(Py_ssize_t))
@@ -925,9 +1062,10 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
     cdef int nt = team_threads(n_threads, n, 8)
 
     if (row_off == NULL or active == NULL or size == NULL or chain == NULL
+            or nn == NULL or nn_dist == NULL or nn_known == NULL
             or chunk_best == NULL or chunk_where == NULL):
         free(row_off); free(active); free(size); free(chain)
-        free(chunk_best); free(chunk_where)
+        free(nn); free(nn_dist); free(nn_known); free(chunk_best); free(chunk_where)
         raise MemoryError()
 
     with nogil:
@@ -935,7 +1073,11 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
             row_off[i] = n * i - (i * (i + 1)) // 2 - i - 1
             active[i] = i
             size[i] = 1.0
+            nn_known[i] = 0
         step.D = &D[0]
+        step.nn = nn
+        step.nn_dist = nn_dist
+        step.nn_known = nn_known
         step.is_float = floating is float
         step.row_off = row_off
         step.active = active
@@ -952,7 +1094,7 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
                 team_work(&team)
 
     free(row_off); free(active); free(size); free(chain)
-    free(chunk_best); free(chunk_where)
+    free(nn); free(nn_dist); free(nn_known); free(chunk_best); free(chunk_where)
     return a_arr, b_arr, h_arr
 
 
