@@ -531,6 +531,10 @@ cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
             y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
             if chain_len > 1:
                 prev = chain[chain_len - 2]
+                # The search may have skipped prev's block: its score again,
+                # from a whole block (every lane the same instructions).
+                j = prev // LANES * LANES
+                ward_scores(Ct, stride, j, j + LANES, d, cx, inv_x, inv, score, &t)
                 # The previous element wins unless something is strictly
                 # nearer; its score comes from this same search, so it is
                 # the value computed when x was pushed (d(x, y) = d(y, x) to

@@ -203,8 +203,11 @@ static inline tc_link_vd tc_link_select(tc_link_vi mask, tc_link_vd a, tc_link_v
  * reciprocals of their sizes (NaN: not a candidate):
  *   score[p] = ||c_p - c_x||^2 / (1 / n_p + 1 / n_x)
  *            = n_p n_x / (n_p + n_x) ||c_p - c_x||^2,
- * half the squared Ward distance. Writes every score and returns the first
- * p of the smallest one (-1 if none), with its value in *best. */
+ * half the squared Ward distance. Returns the first p of the smallest
+ * score (-1 if none), with its value in *best. The divisions cost about as
+ * much as the sums: a block none of whose lanes can beat the best so far
+ * (d2 < best (1/n_p + 1/n_x), with a margin for rounding) skips them and
+ * leaves its scores unwritten; the others write theirs. */
 TC_LINK_DISPATCH static ptrdiff_t tc_link_ward_scores(
     const double *Ct, ptrdiff_t stride, ptrdiff_t start, ptrdiff_t stop,
     ptrdiff_t n_features, const double *cx, double inv_x, const double *inv,
@@ -213,13 +216,22 @@ TC_LINK_DISPATCH static ptrdiff_t tc_link_ward_scores(
     double best_value = INFINITY;
     ptrdiff_t best_index = -1;
     for (ptrdiff_t p0 = start; p0 < stop; p0 += TC_LINK_LANES) {
-        tc_link_vd acc[TC_LINK_V];
+        tc_link_vd acc[TC_LINK_V], den[TC_LINK_V];
         TC_LINK_BLOCK_SUMS(tc_link_load_d, Ct, stride, p0, n_features, cx,
                            TC_LINK_EUCLIDEAN_SQ, acc);
+        const tc_link_vd bound = (tc_link_vd) {0.0, 0.0, 0.0, 0.0} +
+                                 best_value * (1.0 + 1e-12);
+        tc_link_vi may = {0, 0, 0, 0};
+        for (int v = 0; v < TC_LINK_V; v++) {
+            den[v] = tc_link_load_d(inv + p0 + 4 * v) + inv_x;
+            may |= acc[v] < bound * den[v];
+        }
+        if (!(may[0] | may[1] | may[2] | may[3]))
+            continue;
         const tc_link_vd best_v = (tc_link_vd) {0.0, 0.0, 0.0, 0.0} + best_value;
         tc_link_vi below = {0, 0, 0, 0};
         for (int v = 0; v < TC_LINK_V; v++) {
-            const tc_link_vd s = acc[v] / (tc_link_load_d(inv + p0 + 4 * v) + inv_x);
+            const tc_link_vd s = acc[v] / den[v];
             __builtin_memcpy(score + p0 + 4 * v, &s, sizeof s);
             below |= s < best_v;
         }
