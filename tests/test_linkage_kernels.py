@@ -108,11 +108,15 @@ def test_single_matches_sklearn(metric):
     model = AgglomerativeClustering(
         linkage="single", metric=metric, compute_full_tree=True,
         compute_distances=True).fit(X)
-    Z = _Z(_linkage.single_linkage(X, metric, 2), X.shape[0])
+    merges = _linkage.single_linkage(X, metric, 2)
+    Z = _Z(merges, X.shape[0])
     np.testing.assert_allclose(Z[:, 2], model.distances_, rtol=1e-10)
-    # scikit-learn's single-linkage rows are not ordered (smaller id first),
-    # SciPy's are: compare them as sets.
+    # SciPy's rows put the smaller id first; scikit-learn's single-linkage
+    # rows keep (the cluster of the sample added before, that of the sample
+    # added now), which smaller_first=False reproduces.
     np.testing.assert_array_equal(Z[:, :2], np.sort(model.children_, axis=1))
+    Z = _linkage.linkage_from_merges(*merges, X.shape[0], smaller_first=False)
+    np.testing.assert_array_equal(Z[:, :2], model.children_)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
