@@ -206,8 +206,10 @@ def test_linkage_from_merges_relabels():
 
 
 def _large_blobs(dtype):
-    # Enough samples for several chunks and for the arrays to be squeezed.
-    X, _ = make_blobs(n_samples=2500, n_features=4, centers=5, random_state=3)
+    # Enough samples and features for several chunks, for searches shared by
+    # the team (2100 candidates x 16 features, or 2100 matrix entries, pass
+    # the kernels' PARALLEL_MIN_WORK) and for the arrays to be squeezed.
+    X, _ = make_blobs(n_samples=2100, n_features=16, centers=5, random_state=3)
     return np.ascontiguousarray(X, dtype=dtype)
 
 
