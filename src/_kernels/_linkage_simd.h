@@ -27,6 +27,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <sched.h>
+#include <time.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define TC_LINK_DISPATCH __attribute__((target_clones("arch=x86-64-v3", "default")))
@@ -354,16 +355,38 @@ typedef struct {
     tc_team_fn fn;
     void *ctx;
     ptrdiff_t n_chunks;
+    /* The master's own: steps left to run alone, and the next such run. */
+    long alone;
+    long backoff;
 } tc_team;
 
+/* A wait this long for a chunk already claimed means its thread lost its
+ * core (a search's chunk takes microseconds). */
+#define TC_TEAM_LONG_WAIT_NS 200000
+#define TC_TEAM_BACKOFF_MIN 64
+#define TC_TEAM_BACKOFF_MAX 16384
+
+static inline long long tc_team_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Spin a little, then yield the core, then sleep: an idle team must not
+ * take the cores of the processes it shares them with. */
 static inline void tc_team_relax(unsigned *spins)
 {
-    if (++*spins < 4096) {
+    ++*spins;
+    if (*spins < 4096) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
-    } else {
+    } else if (*spins < 8192) {
         sched_yield();
+    } else {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, 0);
     }
 }
 
@@ -375,6 +398,8 @@ static inline void tc_team_init(tc_team *t)
     t->fn = 0;
     t->ctx = 0;
     t->n_chunks = 0;
+    t->alone = 0;
+    t->backoff = TC_TEAM_BACKOFF_MIN;
 }
 
 /* Claim and run chunks of `step` until none is left. */
@@ -394,10 +419,22 @@ static inline void tc_team_claim(tc_team *t, long long step, tc_team_fn fn,
 }
 
 /* The master: run fn(ctx, c) for every c < n_chunks, with the team when
- * `parallel`, and return when all are done. */
+ * `parallel`, and return when all are done.
+ *
+ * A thread that claimed a chunk and then lost its core holds the master up
+ * until it runs again (milliseconds on a loaded machine, against
+ * microseconds for a chunk). After such a wait the master runs the next
+ * `backoff` steps alone, and doubles the backoff for the next time: on a
+ * machine whose cores are all taken the team costs little more than one
+ * thread, on an idle one it is not slowed. Which thread runs a chunk never
+ * changes the results, so neither does this. */
 static inline void tc_team_run(tc_team *t, tc_team_fn fn, void *ctx,
                                ptrdiff_t n_chunks, int parallel)
 {
+    if (parallel && t->alone > 0) {
+        t->alone--;
+        parallel = 0;
+    }
     if (!parallel) {
         for (ptrdiff_t c = 0; c < n_chunks; c++)
             fn(ctx, c);
@@ -410,9 +447,22 @@ static inline void tc_team_run(tc_team *t, tc_team_fn fn, void *ctx,
     __atomic_store_n(&t->done, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&t->next, step << 32, __ATOMIC_RELEASE);
     tc_team_claim(t, step, fn, ctx, n_chunks);
-    unsigned spins = 0;
-    while (__atomic_load_n(&t->done, __ATOMIC_ACQUIRE) < n_chunks)
-        tc_team_relax(&spins);
+    if (__atomic_load_n(&t->done, __ATOMIC_ACQUIRE) < n_chunks) {
+        const long long start = tc_team_now_ns();
+        unsigned spins = 0;
+        while (__atomic_load_n(&t->done, __ATOMIC_ACQUIRE) < n_chunks) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+            if (++spins % 1024 == 0)
+                sched_yield();
+        }
+        if (tc_team_now_ns() - start > TC_TEAM_LONG_WAIT_NS) {
+            t->alone = t->backoff;
+            t->backoff = t->backoff * 2 < TC_TEAM_BACKOFF_MAX ?
+                t->backoff * 2 : TC_TEAM_BACKOFF_MAX;
+        }
+    }
 }
 
 /* The other threads: work on every step published until the master quits. */
