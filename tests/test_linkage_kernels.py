@@ -102,17 +102,34 @@ def test_single_matches_scipy(name, metric, dtype):
     _assert_same_linkage(Z, Z_ref, 1e-10)
 
 
-@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "l1", "cosine"])
 def test_single_matches_sklearn(metric):
-    X = _blobs(200, 5)
+    X = _blobs(200, 5) + 1.0
     model = AgglomerativeClustering(
         linkage="single", metric=metric, compute_full_tree=True,
         compute_distances=True).fit(X)
-    Z = _Z(_linkage.single_linkage(X, metric, 2), X.shape[0])
+    merges = _linkage.single_linkage(X, metric, 2)
+    Z = _Z(merges, X.shape[0])
     np.testing.assert_allclose(Z[:, 2], model.distances_, rtol=1e-10)
-    # scikit-learn's single-linkage rows are not ordered (smaller id first),
-    # SciPy's are: compare them as sets.
     np.testing.assert_array_equal(Z[:, :2], np.sort(model.children_, axis=1))
+    # scikit-learn's own single linkage (the metrics of its DistanceMetric:
+    # euclidean, manhattan, l1) keeps each row as (the cluster of the sample
+    # added before, that of the sample added now), which smaller_first=False
+    # reproduces; cosine goes through SciPy, smaller id first.
+    smaller_first = metric == "cosine"
+    Z = _linkage.linkage_from_merges(*merges, X.shape[0], smaller_first=smaller_first)
+    np.testing.assert_array_equal(Z[:, :2], model.children_)
+
+
+def test_single_precomputed_matches_sklearn():
+    X = _blobs(150, 4)
+    D = squareform(pdist(X, "cityblock"))
+    model = AgglomerativeClustering(
+        linkage="single", metric="precomputed", compute_full_tree=True,
+        compute_distances=True).fit(D)
+    Z = _Z(_linkage.single_linkage_precomputed(D, 2), X.shape[0])
+    np.testing.assert_allclose(Z[:, 2], model.distances_, rtol=1e-10)
+    np.testing.assert_array_equal(Z[:, :2], model.children_)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -202,8 +219,10 @@ def test_linkage_from_merges_relabels():
 
 
 def _large_blobs(dtype):
-    # Enough samples for several chunks and for the arrays to be squeezed.
-    X, _ = make_blobs(n_samples=2500, n_features=4, centers=5, random_state=3)
+    # Enough samples and features for several chunks, for searches shared by
+    # the team (2100 candidates x 16 features, or 2100 matrix entries, pass
+    # the kernels' PARALLEL_MIN_WORK) and for the arrays to be squeezed.
+    X, _ = make_blobs(n_samples=2100, n_features=16, centers=5, random_state=3)
     return np.ascontiguousarray(X, dtype=dtype)
 
 
