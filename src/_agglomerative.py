@@ -131,14 +131,15 @@ def _graph_tree(X, connectivity, n_clusters, linkage, metric):
                                  graph.indptr), shape=graph.shape)
         mst = minimum_spanning_tree(weighted).tocoo()
         heights = np.where(mst.data == tiny, 0.0, mst.data)
-        order = np.argsort(heights, kind="mergesort")
-        children = np.empty((n_samples - 1, 2), dtype=np.intp)
-        _linkage_graph.label_sorted_merges(mst.row[order].astype(np.intp),
-                                           mst.col[order].astype(np.intp), children)
+        # The edges in order of weight (stable), each merge as (cluster of
+        # its row end, cluster of its column end): scikit-learn's children.
+        Z = _linkage.linkage_from_merges(mst.row.astype(np.intp), mst.col.astype(np.intp),
+                                         heights, n_samples, smaller_first=False)
+        children = Z[:, :2].astype(np.intp)
         parents = np.arange(n_samples + n_merges, dtype=np.intp)
         for k in range(n_merges):
             parents[children[k]] = n_samples + k
-        return children, n_components, parents, heights[order]
+        return children, n_components, parents, np.ascontiguousarray(Z[:, 2])
 
     children = np.empty((n_merges, 2), dtype=np.intp)
     distances = np.empty(n_merges)
@@ -186,6 +187,9 @@ def _full_tree(X, linkage, metric, n_threads):
     by the i-th merge, merges in SciPy's order."""
     n_samples = X.shape[0]
     kernel_metric = _KERNEL_METRICS.get(metric) if isinstance(metric, str) else None
+    # SciPy's order within each merge (the smaller node first) but for
+    # scikit-learn's own single-linkage tree.
+    smaller_first = True
     if linkage == "ward":
         a, b, height = _linkage.ward_linkage(X, n_threads)
     elif linkage == "single":
@@ -194,13 +198,7 @@ def _full_tree(X, linkage, metric, n_threads):
         else:
             a, b, height = _linkage.single_linkage_precomputed(_square_distances(X, metric),
                                                               n_threads)
-        if _sklearn_single_order(metric):
-            order = np.argsort(height, kind="mergesort")
-            children = np.empty((n_samples - 1, 2), dtype=np.intp)
-            _linkage_graph.label_sorted_merges(np.ascontiguousarray(a[order], dtype=np.intp),
-                                               np.ascontiguousarray(b[order], dtype=np.intp),
-                                               children)
-            return children, np.asarray(height, dtype=np.float64)[order]
+        smaller_first = not _sklearn_single_order(metric)
     else:
         if kernel_metric is not None:
             condensed = _linkage.pairwise_condensed(X, kernel_metric, n_threads)
@@ -208,10 +206,8 @@ def _full_tree(X, linkage, metric, n_threads):
             D = _square_distances(X, metric)
             condensed = np.ascontiguousarray(D[np.triu_indices(n_samples, k=1)])
         a, b, height = _linkage.matrix_linkage(condensed, linkage, n_threads)
-    Z = _linkage.linkage_from_merges(np.ascontiguousarray(a, dtype=np.intp),
-                                     np.ascontiguousarray(b, dtype=np.intp),
-                                     np.ascontiguousarray(height, dtype=np.float64), n_samples)
-    return Z[:, :2].astype(np.intp), np.ascontiguousarray(Z[:, 2], dtype=np.float64)
+    Z = _linkage.linkage_from_merges(a, b, height, n_samples, smaller_first=smaller_first)
+    return Z[:, :2].astype(np.intp), np.ascontiguousarray(Z[:, 2])
 
 
 def _build_tree(X, connectivity, n_clusters, linkage, metric):

@@ -1,8 +1,8 @@
 # Agglomeration restricted to the edges of a connectivity graph (ward,
 # complete, average), and the passes over a finished tree (cutting it into
-# clusters, the heads of a partial forest, labelling sorted single-linkage
-# merges). Cost of the agglomeration: O(E log E) heap operations over the E
-# edges of the graph and of the merged clusters (each merge pushes one entry
+# clusters, the heads of a partial forest, the sizes of the subtrees). Cost
+# of the agglomeration: O(E log E) heap operations over the E edges of the
+# graph and of the merged clusters (each merge pushes one entry
 # per neighbour of the new cluster), O(n_samples + E) memory (plus
 # n_nodes x n_features float64 centroid sums for ward); the tree passes are
 # O(n_nodes).
@@ -462,32 +462,6 @@ def linkage_graph(
 
 ###############################################################################
 # Passes over a tree
-
-
-def label_sorted_merges(
-    const intp_t[::1] a,
-    const intp_t[::1] b,
-    intp_t[:, ::1] children,
-):
-    """Node ids of single-linkage merges given by sample pairs in merge order
-    (an MST sorted by weight): merge m joins the clusters holding a[m] and
-    b[m] into node n_samples + m.
-
-    Parameters
-    ----------
-    a, b : (n_samples - 1,)          # IN samples at the ends of each edge
-    children : (n_samples - 1, 2)    # OUT (cluster of a[m], cluster of b[m])
-    """
-    cdef intp_t n_merges = a.shape[0], n_samples = n_merges + 1, m, x, y
-    cdef intp_t[::1] root = np.arange(2 * n_samples - 1, dtype=np.intp)
-    with nogil:
-        for m in range(n_merges):
-            x = find_root(root, a[m])
-            y = find_root(root, b[m])
-            children[m, 0] = x
-            children[m, 1] = y
-            root[x] = n_samples + m
-            root[y] = n_samples + m
 
 
 def cut_labels(
