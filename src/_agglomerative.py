@@ -353,6 +353,11 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     order, equal distances included (the heap is Python's heapq step for
     step).
 
+    Without a graph, equal distances (duplicate samples, grids) may be met
+    in another order than SciPy's: the tree is then another, equally valid,
+    one (ward, complete, average) or the same merges in another order
+    (single).
+
     float32 X is not converted: distances are computed in float32 (scikit-learn
     computes them in float64), so ``distances_`` agree to float32's precision
     and merges at nearly equal heights may come in another order. The graph

@@ -204,12 +204,15 @@ def test_property_labels_tree_and_heights(seed, n_samples, n_features, linkage,
     assert model.labels_.min() == 0 and model.labels_.max() == n_clusters - 1
     Z = linkage_matrix(model)
     assert hierarchy.is_valid_linkage(Z) and Z[-1, 3] == n_samples
-    # The multiset of heights is the same whatever the order of ties.
-    assert_allclose(np.sort(model.distances_), np.sort(reference.distances_), rtol=1e-10,
-                    atol=1e-12)
     if not graph:
         # The unstructured linkages are reducible: heights never decrease.
         assert np.all(np.diff(model.distances_) >= 0)
+        if linkage == "single":
+            # The minimum spanning tree's weights do not depend on how ties
+            # are broken. (Ward, complete and average may build another,
+            # equally valid, tree when equal distances are met in another
+            # order, as between SciPy versions: their heights then differ.)
+            assert_allclose(model.distances_, reference.distances_, rtol=1e-10)
     else:
         # Along a graph, ties included, the very same tree as scikit-learn's.
         assert_array_equal(model.children_, reference.children_)
