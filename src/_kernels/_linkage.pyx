@@ -88,7 +88,10 @@
 #
 # Distances. Direct differences, never the norm expansion |a|^2 + |b|^2 -
 # 2<a, b>, which loses the 1e-10 relative agreement on close pairs. Cosine
-# as SciPy: 1 - clip(<a, b> / (|a| |b|), -1, 1), norms sqrt(sum a^2).
+# as SciPy: 1 - clip(<a, b> / (|a| |b|), -1, 1), norms sqrt(sum a^2); for
+# nearly parallel rows this cancels, and ours and SciPy's agree to about
+# 1e-16 absolute, not relative (average linkage, 300 x 2 Gaussian, cosine:
+# heights 8e-9 relative apart, the same tree).
 # Euclidean Prim compares squared distances and roots each merge's once.
 #
 # Active sets. Points and clusters that left the running are NaN in the
