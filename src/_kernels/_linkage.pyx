@@ -83,8 +83,13 @@
 # 32, no remainder loop), so d(x, y) == d(y, x) to the bit, which NN-chain
 # needs. float32 data are widened to double as they are loaded (a
 # difference of floats is exact in double): float32 input gets the float64
-# distances without a float64 copy. The Ward search skips the divisions of
-# a block none of whose lanes can beat the best score.
+# distances without a float64 copy. The Ward search first filters each
+# block through a float32 copy of the centroids with a rigorous error bound
+# (_linkage_simd.h, tc_link_ward_scores_filtered): half the bytes streamed
+# and twice the lanes, and the exact double scores only for blocks where
+# some lane may beat the best so far (the result is the unfiltered one,
+# bit for bit). Ward 20,000 x 16, one thread, CPU time, alternated runs:
+# 2.63-2.74 s without the filter, 1.77-1.95 s with it.
 #
 # Distances. Direct differences, never the norm expansion |a|^2 + |b|^2 -
 # 2<a, b>, which loses the 1e-10 relative agreement on close pairs. Cosine
@@ -168,6 +173,11 @@ cdef extern from "_linkage_simd.h" nogil:
     Py_ssize_t ward_scores "tc_link_ward_scores"(
         const double* Ct, Py_ssize_t stride, Py_ssize_t start, Py_ssize_t stop,
         Py_ssize_t n_features, const double* cx, double inv_x, const double* inv,
+        double* score, double* best)
+    Py_ssize_t ward_scores_filtered "tc_link_ward_scores_filtered"(
+        const double* Ct, const float* Cf, const float* cnorm, Py_ssize_t stride,
+        Py_ssize_t start, Py_ssize_t stop, Py_ssize_t n_features, const double* cx,
+        const float* cxf, double cx_norm, double inv_x, const double* inv,
         double* score, double* best)
 
     ctypedef void (*team_fn "tc_team_fn")(void* ctx, Py_ssize_t chunk) noexcept nogil
@@ -551,6 +561,10 @@ def single_linkage_precomputed(const floating[:, ::1] D, int n_threads):
 
 cdef struct WardStep:
     double* Ct              # (n_features, stride) centroids, feature-major
+    float* Cf               # the same in float32, for the filter
+    float* cnorm            # (stride,) their norms, rounded up to a float
+    float* cxf              # the chain end's centroid in float32
+    double cx_norm
     Py_ssize_t stride
     Py_ssize_t width        # columns still in the arrays
     Py_ssize_t n_features
@@ -565,9 +579,20 @@ cdef struct WardStep:
 cdef void ward_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
     cdef WardStep* s = <WardStep*> ctx
     cdef Py_ssize_t start = c * SCAN_CHUNK
-    s.chunk_where[c] = ward_scores(
-        s.Ct, s.stride, start, min(s.width, start + SCAN_CHUNK), s.n_features,
-        s.cx, s.inv_x, s.inv, s.score, &s.chunk_best[c])
+    s.chunk_where[c] = ward_scores_filtered(
+        s.Ct, s.Cf, s.cnorm, s.stride, start, min(s.width, start + SCAN_CHUNK),
+        s.n_features, s.cx, s.cxf, s.cx_norm, s.inv_x, s.inv, s.score,
+        &s.chunk_best[c])
+
+
+cdef inline float norm_above(const double* column, Py_ssize_t stride,
+                             Py_ssize_t n_features) noexcept nogil:
+    """A float at least the norm of a centroid (feature-major column)."""
+    cdef Py_ssize_t f
+    cdef double total = 0.0
+    for f in range(n_features):
+        total = total + column[f * stride] * column[f * stride]
+    return <float> (sqrt(total) * (1.0 + 1e-6))
 
 
 cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
@@ -580,6 +605,8 @@ cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
     cdef Py_ssize_t k, p, q, f, j, x, y, prev, lo, hi, n_chunks
     cdef double best, inv_x, n_lo, n_hi, t
     cdef double* Ct = s.Ct
+    cdef float* Cf = s.Cf
+    cdef float* cnorm = s.cnorm
     cdef double* score = s.score
     for k in range(n - 1):
         if chain_len == 0:
@@ -592,6 +619,8 @@ cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
             x = chain[chain_len - 1]
             for f in range(d):
                 cx[f] = Ct[f * stride + x]
+                s.cxf[f] = Cf[f * stride + x]
+            s.cx_norm = cnorm[x]
             inv_x = inv[x]
             # x is not its own candidate while the search runs.
             inv[x] = NAN
@@ -631,6 +660,8 @@ cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
         for f in range(d):
             Ct[f * stride + hi] = Ct[f * stride + lo] + (
                 Ct[f * stride + hi] - Ct[f * stride + lo]) * t
+            Cf[f * stride + hi] = <float> Ct[f * stride + hi]
+        cnorm[hi] = norm_above(Ct + hi, stride, d)
         size[hi] = n_lo + n_hi
         inv[hi] = 1.0 / (n_lo + n_hi)
         size[lo] = 0.0
@@ -644,6 +675,8 @@ cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
                     if q != p:
                         for f in range(d):
                             Ct[f * stride + q] = Ct[f * stride + p]
+                            Cf[f * stride + q] = Cf[f * stride + p]
+                        cnorm[q] = cnorm[p]
                         inv[q] = inv[p]
                         size[q] = size[p]
                         index[q] = index[p]
@@ -655,6 +688,8 @@ cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
             for p in range(q, width):
                 for f in range(d):
                     Ct[f * stride + p] = 0.0
+                    Cf[f * stride + p] = 0.0
+                cnorm[p] = 0.0
                 inv[p] = NAN
                 size[p] = 0.0
 
@@ -691,6 +726,9 @@ def ward_linkage(const floating[:, ::1] X, int n_threads):
     cdef Py_ssize_t* chain = <Py_ssize_t*> malloc(max(n, 1) * sizeof(Py_ssize_t))
     cdef Py_ssize_t* new_pos = <Py_ssize_t*> malloc(stride * sizeof(Py_ssize_t))
     cdef double* cx = <double*> malloc(max(d, 1) * sizeof(double))
+    cdef float* Cf = <float*> malloc(max(stride * d, 1) * sizeof(float))
+    cdef float* cnorm = <float*> malloc(stride * sizeof(float))
+    cdef float* cxf = <float*> malloc(max(d, 1) * sizeof(float))
     cdef Py_ssize_t n_chunks_max = (stride + SCAN_CHUNK - 1) // SCAN_CHUNK
     cdef double* chunk_best = <double*> malloc(n_chunks_max * sizeof(double))
     cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(n_chunks_max * sizeof(Py_ssize_t))
@@ -701,9 +739,10 @@ def ward_linkage(const floating[:, ::1] X, int n_threads):
 
     if (Ct == NULL or inv == NULL or size == NULL or score == NULL or index == NULL
             or chain == NULL or new_pos == NULL or cx == NULL or chunk_best == NULL
-            or chunk_where == NULL):
+            or chunk_where == NULL or Cf == NULL or cnorm == NULL or cxf == NULL):
         free(Ct); free(inv); free(size); free(score); free(index); free(chain)
         free(new_pos); free(cx); free(chunk_best); free(chunk_where)
+        free(Cf); free(cnorm); free(cxf)
         raise MemoryError()
 
     if n >= 2:
@@ -713,11 +752,17 @@ def ward_linkage(const floating[:, ::1] X, int n_threads):
                     Ct[f * stride + p] = <double> X[p, f]
                 for p in range(n, stride):
                     Ct[f * stride + p] = 0.0
+                for p in range(stride):
+                    Cf[f * stride + p] = <float> Ct[f * stride + p]
             for p in range(stride):
+                cnorm[p] = norm_above(Ct + p, stride, d)
                 index[p] = p
                 size[p] = 1.0 if p < n else 0.0
                 inv[p] = 1.0 if p < n else NAN
             step.Ct = Ct
+            step.Cf = Cf
+            step.cnorm = cnorm
+            step.cxf = cxf
             step.stride = stride
             step.n_features = d
             step.cx = cx
@@ -736,6 +781,7 @@ def ward_linkage(const floating[:, ::1] X, int n_threads):
 
     free(Ct); free(inv); free(size); free(score); free(index); free(chain)
     free(new_pos); free(cx); free(chunk_best); free(chunk_where)
+    free(Cf); free(cnorm); free(cxf)
     return a_arr, b_arr, h_arr
 
 
