@@ -323,6 +323,67 @@ TC_LINK_DISPATCH static ptrdiff_t tc_link_ward_scores_filtered(
     return best_index;
 }
 
+/* Prim's euclidean update with the same float32 filter: a block whose
+ * lanes all have (float bound) d(x, p)^2 >= min_dist[p] (1 + 1e-9) leaves
+ * min_dist as it is, and only its minimum is looked at; the others get the
+ * exact update. Xf is a float32 copy of the points (X itself when it is
+ * float32), pnorm floats at least the norms. Same result, bit for bit. */
+#define TC_LINK_PRIM_FILTERED(NAME, TYPE, UPDATE)                               \
+    TC_LINK_DISPATCH static ptrdiff_t NAME(                                     \
+        const TYPE *Xt, const float *Xf, const float *pnorm, ptrdiff_t stride,  \
+        ptrdiff_t start, ptrdiff_t stop, ptrdiff_t n_features, const double *x, \
+        const float *xf, double x_norm, double *min_dist, double *best)         \
+    {                                                                           \
+        const double u = 5.9604644775390625e-08;                                \
+        const double shrink = 1.0 - 2.0 * (double) (n_features + 2) * u;        \
+        double best_value = INFINITY;                                           \
+        ptrdiff_t best_index = -1;                                              \
+        for (ptrdiff_t p0 = start; p0 < stop; p0 += TC_LINK_LANES) {            \
+            tc_link_vf8 accf[TC_LINK_LANES / 8];                                \
+            for (int v = 0; v < TC_LINK_LANES / 8; v++)                         \
+                accf[v] = (tc_link_vf8) {0};                                    \
+            for (ptrdiff_t f = 0; f < n_features; f++) {                        \
+                const tc_link_vf8 xv = (tc_link_vf8) {0} + xf[f];               \
+                for (int v = 0; v < TC_LINK_LANES / 8; v++) {                   \
+                    const tc_link_vf8 t = tc_link_load_f8(Xf + f * stride + p0 + 8 * v) - xv; \
+                    accf[v] += t * t;                                           \
+                }                                                               \
+            }                                                                   \
+            tc_link_vi keep = {0, 0, 0, 0};                                     \
+            for (int v = 0; v < TC_LINK_V; v++) {                               \
+                tc_link_vd sf, nrm;                                             \
+                for (int l = 0; l < 4; l++) {                                   \
+                    sf[l] = (double) accf[v / 2][(v % 2) * 4 + l];              \
+                    nrm[l] = (double) pnorm[p0 + 4 * v + l];                    \
+                }                                                               \
+                const tc_link_vd b = tc_link_load_d(min_dist + p0 + 4 * v) * (1.0 + 1e-9); \
+                const tc_link_vd err = 3.0 * u * (nrm + x_norm);                \
+                keep |= sf * shrink < b + err * (b + 1.0) + err * err;          \
+            }                                                                   \
+            double block_best;                                                  \
+            ptrdiff_t where;                                                    \
+            if (keep[0] | keep[1] | keep[2] | keep[3]) {                        \
+                where = UPDATE(Xt, stride, p0, p0 + TC_LINK_LANES, n_features,  \
+                               x, 0.0, 0, TC_LINK_EUCLIDEAN_SQ, min_dist,       \
+                               &block_best);                                    \
+            } else {                                                            \
+                block_best = INFINITY;                                          \
+                where = -1;                                                     \
+                for (int k = 0; k < TC_LINK_LANES; k++)                         \
+                    if (min_dist[p0 + k] < block_best) {                        \
+                        block_best = min_dist[p0 + k];                          \
+                        where = p0 + k;                                         \
+                    }                                                           \
+            }                                                                   \
+            if (where >= 0 && block_best < best_value) {                        \
+                best_value = block_best;                                        \
+                best_index = where;                                             \
+            }                                                                   \
+        }                                                                       \
+        *best = best_value;                                                     \
+        return best_index;                                                      \
+    }
+
 #else
 /* Portable versions: the same sums, one candidate at a time. */
 static inline double tc_link_sum_d(const double *Xt, ptrdiff_t stride, ptrdiff_t p,
@@ -412,12 +473,24 @@ static ptrdiff_t tc_link_ward_scores_filtered(
     return tc_link_ward_scores(Ct, stride, start, stop, n_features, cx, inv_x, inv,
                                score, best);
 }
+#define TC_LINK_PRIM_FILTERED(NAME, TYPE, UPDATE)                               \
+    static ptrdiff_t NAME(                                                      \
+        const TYPE *Xt, const float *Xf, const float *pnorm, ptrdiff_t stride,  \
+        ptrdiff_t start, ptrdiff_t stop, ptrdiff_t n_features, const double *x, \
+        const float *xf, double x_norm, double *min_dist, double *best)         \
+    {                                                                           \
+        (void) Xf; (void) pnorm; (void) xf; (void) x_norm;                      \
+        return UPDATE(Xt, stride, start, stop, n_features, x, 0.0, 0,          \
+                      TC_LINK_EUCLIDEAN_SQ, min_dist, best);                    \
+    }
 #define tc_link_load_f tc_link_sum_f
 #define tc_link_load_d tc_link_sum_d
 #endif
 
 TC_LINK_PRIM_UPDATE(tc_link_prim_update_f, float, tc_link_load_f)
 TC_LINK_PRIM_UPDATE(tc_link_prim_update_d, double, tc_link_load_d)
+TC_LINK_PRIM_FILTERED(tc_link_prim_filtered_f, float, tc_link_prim_update_f)
+TC_LINK_PRIM_FILTERED(tc_link_prim_filtered_d, double, tc_link_prim_update_d)
 TC_LINK_DISTANCES(tc_link_distances_f, float, tc_link_load_f)
 TC_LINK_DISTANCES(tc_link_distances_d, double, tc_link_load_d)
 
