@@ -247,6 +247,143 @@ TC_LINK_DISPATCH static ptrdiff_t tc_link_ward_scores(
     return best_index;
 }
 
+/* tc_link_ward_scores with a float32 filter: each block first gets its
+ * squared distances in float32 from a float32 copy of the centroids (Cf,
+ * half the bytes of Ct, twice the lanes per vector; the search streams the
+ * centroids from cache or memory at every step), and goes on to the exact
+ * double scores only if some lane may beat the best so far. The filter is
+ * rigorous, so the result is exactly tc_link_ward_scores's:
+ *   with u = 2^-24, cf = c (1 + e), |e| <= u, and the float subtraction
+ *   exact to a factor (1 + e'), ||(cf_p - cf_x) - (c_p - c_x)|| <=
+ *   2.01 u (||c_p|| + ||c_x||) <= err := 3 u (cnorm_p + cnorm_x), cnorm a
+ *   float at least the norm; the float sum S of d squares is at least
+ *   ||cf_p - cf_x||^2 (1 - (d + 1) u) / (1 + ...), so S' = S (1 - 2 (d + 2) u)
+ *   is below it. If S' >= B + err (B + 1) + err^2 >= (sqrt(B) + err)^2 then
+ *   ||c_p - c_x|| >= sqrt(B): with B = best (1/n_p + 1/n_x) (1 + 1e-9) the
+ *   lane's double score is strictly above best, and so cannot change the
+ *   first smallest. NaN lanes (inactive) compare false and never keep a
+ *   block. The blocks skipped depend on the best so far within the chunk:
+ *   fixed chunks, so the same for any number of threads. */
+typedef float tc_link_vf8 __attribute__((vector_size(32)));
+
+static inline tc_link_vf8 tc_link_load_f8(const float *p)
+{
+    tc_link_vf8 v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+TC_LINK_DISPATCH static ptrdiff_t tc_link_ward_scores_filtered(
+    const double *Ct, const float *Cf, const float *cnorm, ptrdiff_t stride,
+    ptrdiff_t start, ptrdiff_t stop, ptrdiff_t n_features, const double *cx,
+    const float *cxf, double cx_norm, double inv_x, const double *inv,
+    double *score, double *best)
+{
+    const double u = 5.9604644775390625e-08;   /* 2^-24 */
+    const double shrink = 1.0 - 2.0 * (double) (n_features + 2) * u;
+    double best_value = INFINITY;
+    ptrdiff_t best_index = -1;
+    for (ptrdiff_t p0 = start; p0 < stop; p0 += TC_LINK_LANES) {
+        if (best_value < INFINITY) {
+            tc_link_vf8 accf[TC_LINK_LANES / 8];
+            for (int v = 0; v < TC_LINK_LANES / 8; v++)
+                accf[v] = (tc_link_vf8) {0};
+            for (ptrdiff_t f = 0; f < n_features; f++) {
+                const tc_link_vf8 xf = (tc_link_vf8) {0} + cxf[f];
+                for (int v = 0; v < TC_LINK_LANES / 8; v++) {
+                    const tc_link_vf8 t = tc_link_load_f8(Cf + f * stride + p0 + 8 * v) - xf;
+                    accf[v] += t * t;
+                }
+            }
+            tc_link_vi keep = {0, 0, 0, 0};
+            for (int v = 0; v < TC_LINK_V; v++) {
+                tc_link_vd sf, nrm;
+                for (int l = 0; l < 4; l++) {
+                    sf[l] = (double) accf[v / 2][(v % 2) * 4 + l];
+                    nrm[l] = (double) cnorm[p0 + 4 * v + l];
+                }
+                const tc_link_vd den = tc_link_load_d(inv + p0 + 4 * v) + inv_x;
+                const tc_link_vd b = best_value * (1.0 + 1e-9) * den;
+                const tc_link_vd err = 3.0 * u * (nrm + cx_norm);
+                keep |= sf * shrink < b + err * (b + 1.0) + err * err;
+            }
+            if (!(keep[0] | keep[1] | keep[2] | keep[3]))
+                continue;
+        }
+        double block_best;
+        const ptrdiff_t where = tc_link_ward_scores(
+            Ct, stride, p0, p0 + TC_LINK_LANES, n_features, cx, inv_x, inv, score,
+            &block_best);
+        if (where >= 0 && block_best < best_value) {
+            best_value = block_best;
+            best_index = where;
+        }
+    }
+    *best = best_value;
+    return best_index;
+}
+
+/* Prim's euclidean update with the same float32 filter: a block whose
+ * lanes all have (float bound) d(x, p)^2 >= min_dist[p] (1 + 1e-9) leaves
+ * min_dist as it is, and only its minimum is looked at; the others get the
+ * exact update. Xf is a float32 copy of the points (X itself when it is
+ * float32), pnorm floats at least the norms. Same result, bit for bit. */
+#define TC_LINK_PRIM_FILTERED(NAME, TYPE, UPDATE)                               \
+    TC_LINK_DISPATCH static ptrdiff_t NAME(                                     \
+        const TYPE *Xt, const float *Xf, const float *pnorm, ptrdiff_t stride,  \
+        ptrdiff_t start, ptrdiff_t stop, ptrdiff_t n_features, const double *x, \
+        const float *xf, double x_norm, double *min_dist, double *best)         \
+    {                                                                           \
+        const double u = 5.9604644775390625e-08;                                \
+        const double shrink = 1.0 - 2.0 * (double) (n_features + 2) * u;        \
+        double best_value = INFINITY;                                           \
+        ptrdiff_t best_index = -1;                                              \
+        for (ptrdiff_t p0 = start; p0 < stop; p0 += TC_LINK_LANES) {            \
+            tc_link_vf8 accf[TC_LINK_LANES / 8];                                \
+            for (int v = 0; v < TC_LINK_LANES / 8; v++)                         \
+                accf[v] = (tc_link_vf8) {0};                                    \
+            for (ptrdiff_t f = 0; f < n_features; f++) {                        \
+                const tc_link_vf8 xv = (tc_link_vf8) {0} + xf[f];               \
+                for (int v = 0; v < TC_LINK_LANES / 8; v++) {                   \
+                    const tc_link_vf8 t = tc_link_load_f8(Xf + f * stride + p0 + 8 * v) - xv; \
+                    accf[v] += t * t;                                           \
+                }                                                               \
+            }                                                                   \
+            tc_link_vi keep = {0, 0, 0, 0};                                     \
+            for (int v = 0; v < TC_LINK_V; v++) {                               \
+                tc_link_vd sf, nrm;                                             \
+                for (int l = 0; l < 4; l++) {                                   \
+                    sf[l] = (double) accf[v / 2][(v % 2) * 4 + l];              \
+                    nrm[l] = (double) pnorm[p0 + 4 * v + l];                    \
+                }                                                               \
+                const tc_link_vd b = tc_link_load_d(min_dist + p0 + 4 * v) * (1.0 + 1e-9); \
+                const tc_link_vd err = 3.0 * u * (nrm + x_norm);                \
+                keep |= sf * shrink < b + err * (b + 1.0) + err * err;          \
+            }                                                                   \
+            double block_best;                                                  \
+            ptrdiff_t where;                                                    \
+            if (keep[0] | keep[1] | keep[2] | keep[3]) {                        \
+                where = UPDATE(Xt, stride, p0, p0 + TC_LINK_LANES, n_features,  \
+                               x, 0.0, 0, TC_LINK_EUCLIDEAN_SQ, min_dist,       \
+                               &block_best);                                    \
+            } else {                                                            \
+                block_best = INFINITY;                                          \
+                where = -1;                                                     \
+                for (int k = 0; k < TC_LINK_LANES; k++)                         \
+                    if (min_dist[p0 + k] < block_best) {                        \
+                        block_best = min_dist[p0 + k];                          \
+                        where = p0 + k;                                         \
+                    }                                                           \
+            }                                                                   \
+            if (where >= 0 && block_best < best_value) {                        \
+                best_value = block_best;                                        \
+                best_index = where;                                             \
+            }                                                                   \
+        }                                                                       \
+        *best = best_value;                                                     \
+        return best_index;                                                      \
+    }
+
 #else
 /* Portable versions: the same sums, one candidate at a time. */
 static inline double tc_link_sum_d(const double *Xt, ptrdiff_t stride, ptrdiff_t p,
@@ -326,12 +463,34 @@ static ptrdiff_t tc_link_ward_scores(
     *best = best_value;
     return best_index;
 }
+static ptrdiff_t tc_link_ward_scores_filtered(
+    const double *Ct, const float *Cf, const float *cnorm, ptrdiff_t stride,
+    ptrdiff_t start, ptrdiff_t stop, ptrdiff_t n_features, const double *cx,
+    const float *cxf, double cx_norm, double inv_x, const double *inv,
+    double *score, double *best)
+{
+    (void) Cf; (void) cnorm; (void) cxf; (void) cx_norm;
+    return tc_link_ward_scores(Ct, stride, start, stop, n_features, cx, inv_x, inv,
+                               score, best);
+}
+#define TC_LINK_PRIM_FILTERED(NAME, TYPE, UPDATE)                               \
+    static ptrdiff_t NAME(                                                      \
+        const TYPE *Xt, const float *Xf, const float *pnorm, ptrdiff_t stride,  \
+        ptrdiff_t start, ptrdiff_t stop, ptrdiff_t n_features, const double *x, \
+        const float *xf, double x_norm, double *min_dist, double *best)         \
+    {                                                                           \
+        (void) Xf; (void) pnorm; (void) xf; (void) x_norm;                      \
+        return UPDATE(Xt, stride, start, stop, n_features, x, 0.0, 0,          \
+                      TC_LINK_EUCLIDEAN_SQ, min_dist, best);                    \
+    }
 #define tc_link_load_f tc_link_sum_f
 #define tc_link_load_d tc_link_sum_d
 #endif
 
 TC_LINK_PRIM_UPDATE(tc_link_prim_update_f, float, tc_link_load_f)
 TC_LINK_PRIM_UPDATE(tc_link_prim_update_d, double, tc_link_load_d)
+TC_LINK_PRIM_FILTERED(tc_link_prim_filtered_f, float, tc_link_prim_update_f)
+TC_LINK_PRIM_FILTERED(tc_link_prim_filtered_d, double, tc_link_prim_update_d)
 TC_LINK_DISTANCES(tc_link_distances_f, float, tc_link_load_f)
 TC_LINK_DISTANCES(tc_link_distances_d, double, tc_link_load_d)
 
