@@ -378,16 +378,18 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     2
     """
 
-    # The metric names and the memory type are scikit-learn's own (private
-    # lists), read from its estimator's public class attribute so that both
-    # accept the same values.
+    # The metric names, the memory type and the linkages are scikit-learn's
+    # own (private lists), read from its estimator's public class attribute
+    # so that both accept the same values.
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "metric": list(_SkAgglomerativeClustering._parameter_constraints["metric"]),
         "memory": list(_SkAgglomerativeClustering._parameter_constraints["memory"]),
         "connectivity": ["array-like", "sparse matrix", callable, None],
         "compute_full_tree": [StrOptions({"auto"}), "boolean"],
-        "linkage": [StrOptions({"ward", "complete", "average", "single"})],
+        # scikit-learn's own options object, so that a bad value's message
+        # lists them in the same order.
+        "linkage": list(_SkAgglomerativeClustering._parameter_constraints["linkage"]),
         "distance_threshold": [Interval(Real, 0, None, closed="left"), None],
         "compute_distances": ["boolean"],
     }
