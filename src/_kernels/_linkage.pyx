@@ -970,7 +970,8 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
     cdef const Py_ssize_t* row_off = s.row_off
     cdef Py_ssize_t lo = s.lo, hi = s.hi, n_active = s.n_active, p, i, q, ahead
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new
+    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new, best = INFINITY
+    cdef Py_ssize_t where = -1
     cdef int average = s.average
     cdef Py_ssize_t* nn = s.nn
     cdef double* nn_dist = s.nn_dist
@@ -994,6 +995,12 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
         else:
             q = row_off[hi] + i
             D[q] = <floating> lance_williams(average, D[row_off[lo] + i], D[q], n_lo, n_hi)
+        new = D[q]
+        # The union's own search, fused: its first nearest among the chunk's
+        # (active ascending, strict comparison), as matrix_scan_impl finds it.
+        if new < best:
+            best = new
+            where = i
         # i's nearest neighbour stays known unless it was lo or hi: its other
         # distances did not change, and d(i, lo u hi) >= min(d(i, lo),
         # d(i, hi)) >= nn_dist[i] (reducibility). Only a tie can make hi the
@@ -1002,10 +1009,11 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
             if nn[i] == lo or nn[i] == hi:
                 nn_known[i] = 0
             else:
-                new = D[q]
                 if new < nn_dist[i] or (new == nn_dist[i] and hi < nn[i]):
                     nn[i] = hi
                     nn_dist[i] = new
+    s.chunk_best[c] = best
+    s.chunk_where[c] = where
 
 
 cdef void matrix_scan_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
@@ -1188,8 +1196,13 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         s.n_lo = size[lo]
         s.n_hi = size[hi]
         team_run(team, matrix_update_chunk, s, n_chunks, share)
+        # The update pass wrote every d(i, lo u hi) and found their first
+        # smallest: the union's nearest neighbour without a search of its own.
+        y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
+        s.nn[hi] = y
+        s.nn_dist[hi] = best
+        s.nn_known[hi] = y >= 0
         s.nn_known[lo] = 0
-        s.nn_known[hi] = 0
         size[hi] = size[lo] + size[hi]
         size[lo] = 0.0
         # lo leaves the active list, which stays ascending.
