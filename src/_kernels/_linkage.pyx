@@ -111,34 +111,42 @@
 # data would make a point never the minimum (Prim, Ward) and the result is
 # not specified. Cosine needs non-zero rows (scikit-learn rejects zero rows).
 #
-# Measured (this 2-core machine, shared: load average 4.5 to 8 throughout,
+# Measured (this 2-core machine, shared: load average 4 to 8 throughout,
 # so every figure is 2-4x the idle machine's; make_blobs(n_samples=20_000,
 # n_features=16, centers=20, random_state=0), float64, 2 threads, each run
 # its own process, ours 3 runs (median) and scikit-learn 1.9.1's
 # AgglomerativeClustering(compute_full_tree=True, compute_distances=True)
-# one run interleaved with them; time of the kernels, extra peak memory):
-#   single:   0.84 / 0.85 / 0.88 s, +1 MB;     scikit-learn 3.73 s, +1 MB (4.4x)
-#   ward:     2.34 / 4.32 / 5.29 s, +1 MB;     scikit-learn 52.3 s, +3051 MB (12x)
-#   complete: 18.0 / 20.3 / 28.0 s, +1527 MB;  scikit-learn 24.6 s, +3051 MB
-#   average:  12.1 / 14.0 / 16.1 s, +1527 MB;  scikit-learn 31.1 s, +3052 MB (2.2x)
-# Complete and average include pairwise_condensed, 2.0 to 10.0 s of them:
-# its time is the first touch of the 1.6 GB output, which this VM's kernel
-# clears at 0.2-0.4 GB/s (perf: clear_page_erms 52%, the distances 13%);
-# scikit-learn pays it twice (SciPy copies the matrix). The linkage alone,
-# one thread, same process, same matrix (CPU time): 8.2 s against SciPy's
-# 19.5 s (2.4x). Searches against updates (perf, average, 10,000 x 16):
-# 1.7 : 1, the updates read two columns of the matrix one line per entry.
-# Before the nearest-neighbour cache and the first pass: 3.1 : 1.
-#   100,000 x 16, 2 threads, same load: ward 342 s wall (107 s CPU), peak
-#   RSS 237 MB; single 108 s wall (36 s CPU), 236 MB -- both well under
-#   1 GB (the process itself, numpy and scikit-learn imported, is 206 MB).
-#   The Ward search then streams 12.8 MB of centroids per step from L3.
+# one run interleaved with them; time of the kernels, extra peak memory).
+# Two sessions, the second with the float32 filters (below):
+#   single:   0.84 / 0.85 / 0.88 s; 1.16 / 1.35 / 1.53 s, +2 MB;
+#             scikit-learn 3.73 s; 4.87 s, +1 MB (4.4x; 3.6x)
+#   ward:     2.34 / 4.32 / 5.29 s; 3.00 / 4.20 / 5.02 s, +2 MB;
+#             scikit-learn 52.3 s; 80.5 s, +3051 MB (12x; 19x)
+#   complete: 18.0 / 20.3 / 28.0 s; 20.4 / 26.2 / 31.9 s, +1527 MB;
+#             scikit-learn 24.6 s; 46.8 s, +3051 MB (1.2x; 1.8x)
+#   average:  12.1 / 14.0 / 16.1 s; 18.1 / 21.9 / 22.7 s, +1527 MB;
+#             scikit-learn 31.1 s; 25.7 s, +3052 MB (2.2x; 1.2x)
+# In CPU time (more stable than wall time here) complete and average take
+# 10-13 s of ours against 21-24 s of scikit-learn's. Both include
+# pairwise_condensed, 2.0 to 10.0 s of them: its time is the first touch of
+# the 1.6 GB output, which this VM's kernel clears at 0.2-0.4 GB/s (perf:
+# clear_page_erms 52%, the distances 13%); scikit-learn pays it twice (SciPy
+# copies the matrix). The linkage alone, one thread, same process, same
+# matrix (CPU time): 8.2 s against SciPy's 19.5 s (2.4x). Searches against
+# updates (perf, average, 10,000 x 16): 1.7 : 1, the updates read two
+# columns of the matrix one line per entry; before the nearest-neighbour
+# cache and the first pass: 3.1 : 1. The issue's 3x for complete/average
+# is not reached on this machine.
+#   100,000 x 16, 2 threads, load 6-7, with the filters: ward 207 s wall
+#   (109 s CPU), single 58 s wall (26 s CPU); peak RSS 244 MB and 242 MB,
+#   both well under 1 GB (the process itself, numpy and scikit-learn
+#   imported, is 206 MB). Ward 50,000 x 16 on one thread: 19.9 s CPU
+#   (23.4 s without the filter): at this size the search streams the
+#   centroids from L3 and is bound by its bandwidth.
 # One thread, 10,000 x 16, CPU time: single 0.17 s, ward 0.45 s, complete
 # 1.2 s (SciPy 3.6 s on the same matrix). Explicit vectors, 32 lanes in
 # registers, against the first version's plain loops over 16 lanes kept in
 # memory: Prim 20,000 x 16, one thread, 1.93 s -> 0.93 to 1.28 s.
-#
-# Measured: see the end of this comment once the benchmarks are in.
 
 import numpy as np
 
@@ -962,7 +970,8 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
     cdef const Py_ssize_t* row_off = s.row_off
     cdef Py_ssize_t lo = s.lo, hi = s.hi, n_active = s.n_active, p, i, q, ahead
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new
+    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new, best = INFINITY
+    cdef Py_ssize_t where = -1
     cdef int average = s.average
     cdef Py_ssize_t* nn = s.nn
     cdef double* nn_dist = s.nn_dist
@@ -986,6 +995,12 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
         else:
             q = row_off[hi] + i
             D[q] = <floating> lance_williams(average, D[row_off[lo] + i], D[q], n_lo, n_hi)
+        new = D[q]
+        # The union's own search, fused: its first nearest among the chunk's
+        # (active ascending, strict comparison), as matrix_scan_impl finds it.
+        if new < best:
+            best = new
+            where = i
         # i's nearest neighbour stays known unless it was lo or hi: its other
         # distances did not change, and d(i, lo u hi) >= min(d(i, lo),
         # d(i, hi)) >= nn_dist[i] (reducibility). Only a tie can make hi the
@@ -994,10 +1009,11 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
             if nn[i] == lo or nn[i] == hi:
                 nn_known[i] = 0
             else:
-                new = D[q]
                 if new < nn_dist[i] or (new == nn_dist[i] and hi < nn[i]):
                     nn[i] = hi
                     nn_dist[i] = new
+    s.chunk_best[c] = best
+    s.chunk_where[c] = where
 
 
 cdef void matrix_scan_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
@@ -1180,8 +1196,13 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         s.n_lo = size[lo]
         s.n_hi = size[hi]
         team_run(team, matrix_update_chunk, s, n_chunks, share)
+        # The update pass wrote every d(i, lo u hi) and found their first
+        # smallest: the union's nearest neighbour without a search of its own.
+        y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
+        s.nn[hi] = y
+        s.nn_dist[hi] = best
+        s.nn_known[hi] = y >= 0
         s.nn_known[lo] = 0
-        s.nn_known[hi] = 0
         size[hi] = size[lo] + size[hi]
         size[lo] = 0.0
         # lo leaves the active list, which stays ascending.
