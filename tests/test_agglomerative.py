@@ -219,6 +219,22 @@ def test_property_labels_tree_and_heights(seed, n_samples, n_features, linkage,
         assert_array_equal(model.labels_, reference.labels_)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_single_linkage_with_several_zero_rows(dtype):
+    # Duplicate points at the origin (zero norms) once crashed single
+    # linkage's float32 filter.
+    rng = np.random.default_rng(0)
+    X = rng.integers(-2, 3, size=(40, 2)).astype(dtype)
+    X[[0, 5, 17, 39]] = 0.0
+    for data in (X, np.zeros((2, 1), dtype=dtype), np.zeros((5, 3), dtype=dtype)):
+        for metric in ("euclidean", "l2"):
+            reference, ours = _both(dict(n_clusters=2, linkage="single", metric=metric,
+                                         compute_distances=True), data)
+            assert_allclose(ours.distances_, reference.distances_, rtol=1e-6)
+            assert adjusted_rand_score(reference.labels_, ours.labels_) == 1.0
+            assert hierarchy.is_valid_linkage(linkage_matrix(ours))
+
+
 def test_graph_kernel_alone_on_a_path():
     # 0 - 1 - 2 - 3 with edges 1, 3, 2: complete linkage merges (0, 1) at 1,
     # then (2, 3) at 2, then the two pairs at max(3, ...) = 3.
