@@ -5,7 +5,8 @@ Two modes:
 * no PATH: a demonstration (``_cli_demo.py``): turbocluster's ``KMeans`` and
   scikit-learn's side by side, on the digits data set for quality and on a
   generated data set large enough to time, then their ``GaussianMixture``
-  (``--algorithm gmm`` or ``dbscan``: that estimator's section alone);
+  and ``DBSCAN`` (``--algorithm gmm`` or ``dbscan``: that estimator's section
+  alone);
 * PATH (a table or an array, ``-`` for standard input): reads it
   (``_cli_read.py``), clusters the chosen columns (k-means, a Gaussian
   mixture or DBSCAN), or flags their outliers (``--anomalies``), and writes
