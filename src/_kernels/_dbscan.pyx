@@ -771,3 +771,19 @@ def grid_nearest_core_labels(
                 if mode != MODE_SMALLEST_LABEL and best >= 0:
                     label = core_labels[best]
                 out[p] = label
+
+
+def union_pairs(Py_ssize_t[::1] parent, const Py_ssize_t[::1] a, const Py_ssize_t[::1] b):
+    """Unite a[i] and b[i] for every i, on one thread: the core pairs that
+    another metric's neighbour search (src/_dbscan.py) hands over in chunks.
+
+    Parameters
+    ----------
+    parent : (n,)       # INOUT the union-find forest; roots stay the
+                        # smallest index of their tree
+    a, b : (n_pairs,)   # IN
+    """
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(a.shape[0]):
+            uf_union(&parent[0], a[i], b[i])
