@@ -485,20 +485,22 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         a sample to be a core sample.
     metric : str or callable, default='euclidean'
         The distance. 'euclidean' (and 'minkowski' with p=2) on dense data
-        runs on turbocluster's kernels; any other metric, 'precomputed', and
-        sparse X are handed to scikit-learn's DBSCAN (same results, its speed
-        and memory).
+        runs on turbocluster's kernels. Any other metric scikit-learn accepts
+        ('manhattan', 'chebyshev', 'minkowski' with any p, 'cosine', a
+        callable ...), 'precomputed' (a dense matrix, or a sparse
+        radius-neighbours graph whose missing entries are not neighbours) and
+        sparse X use scikit-learn's neighbour search, so the neighbourhoods
+        are exactly its own, asked for a chunk of rows at a time (see Notes).
     metric_params : dict, default=None
         Extra keyword arguments of the metric.
     algorithm : {'auto', 'ball_tree', 'kd_tree', 'brute'}, default='auto'
-        scikit-learn's neighbour search, used only where scikit-learn's DBSCAN
-        runs (see ``metric``).
+        scikit-learn's neighbour search, used where it runs (see ``metric``).
     leaf_size : int, default=30
         Leaf size of scikit-learn's trees (see ``algorithm``).
     p : float, default=None
         The power of the Minkowski metric; None means 2.
     n_jobs : int, default=None
-        Jobs of scikit-learn's neighbour search (see ``algorithm``); our
+        Jobs of scikit-learn's neighbour search (see ``metric``); our
         kernels use the OpenMP threads that threadpoolctl allows.
 
     Attributes
@@ -535,6 +537,15 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     its GEMM estimate is within rounding error of eps), so neighbourhoods
     are those of scikit-learn's trees. Labels are identical for any number
     of threads.
+
+    Other metrics, precomputed distances and sparse X: scikit-learn's
+    ``NearestNeighbors`` with this estimator's parameters (the search its
+    DBSCAN makes), asked for a chunk of rows at a time, and the same three
+    passes on each chunk. scikit-learn holds every neighbourhood at once;
+    here at most 2^23 neighbour indices (64 MiB) are held: when they all
+    fit, one search serves the three passes, otherwise the core samples and
+    the others are searched again (about twice scikit-learn's search time),
+    in O(n_samples) memory plus one chunk.
 
     Examples
     --------
