@@ -1,7 +1,7 @@
 """Time turbocluster against scikit-learn on the workloads of workloads.py.
 
 Usage: python benchmarks/run.py [WORKLOAD ...] [--repeat N] [--quick]
-                                [--markdown] [--memory] [--list]
+                                [--markdown] [--memory] [--rss] [--list]
 
 Both sides run in this process on the same array. Each is warmed up once
 (untimed), then the timed runs alternate between the two, swapping which goes
@@ -15,10 +15,12 @@ the quality figures are never timed. See benchmarks/README.md.
 import argparse
 import datetime
 import gc
+import json
 import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -100,7 +102,65 @@ def peak_mib(fn, args):
     return peak / MIB
 
 
-def run_workload(w, cache, repeat, memory, settle=SETTLE_S):
+def _status_kib(field):
+    """A ``kB`` field of /proc/self/status (VmRSS, VmHWM), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss():
+    """Make VmHWM restart from the current resident set (Linux 4.0+)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def child_peak_rss(label, side, quick):
+    """In a fresh process: the extra peak resident memory of one call, MiB.
+
+    The data is generated and a small call on its first 1,000 samples loads
+    whatever the libraries import lazily and starts their thread pools; then
+    the peak is reset and one full call measured, as the resident high-water
+    mark above the resident set just before it. Unlike tracemalloc this
+    counts every allocation (a kernel's malloc, BLAS buffers, thread stacks
+    touched), and the other side's earlier runs cannot inflate or hide it.
+    """
+    sizes = wl.QUICK if quick else wl.FULL
+    (w,) = wl.select(wl.build_workloads(sizes), [label])
+    X = wl.DataCache(sizes, [w]).X(w.data_key)
+    fn = w.ours if side == "ours" else w.reference
+    fn(X[:1000])
+    gc.collect()
+    if not _reset_peak_rss():
+        raise OSError("no /proc/self/clear_refs: peak resident memory needs Linux")
+    before = _status_kib("VmRSS")
+    result = fn(X)
+    peak = _status_kib("VmHWM")
+    del result
+    return (peak - before) / 1024.0
+
+
+def peak_rss_mib(w, side, quick):
+    """:func:`child_peak_rss` of one side, run in its own Python process."""
+    command = [sys.executable, __file__, "--child-rss", w.label, side]
+    if quick:
+        command.append("--quick")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"peak-memory run of {w.label} ({side}) failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_mib"]
+
+
+def run_workload(w, cache, repeat, memory, settle=SETTLE_S, rss=False, quick=False):
     """Measure one workload; returns its table row as a dict."""
     X = cache.X(w.data_key)
 
@@ -147,6 +207,10 @@ def run_workload(w, cache, repeat, memory, settle=SETTLE_S):
     if memory and w.memory:
         row["sklearn_peak_mib"] = None if w.reference is None else peak_mib(w.reference, (X,))
         row["ours_peak_mib"] = peak_mib(w.ours, (X,))
+    if rss and w.memory:
+        for side, prefix in (("reference", "sklearn"), ("ours", "ours")):
+            if getattr(w, side) is not None:
+                row[f"{prefix}_peak_rss_mib"] = peak_rss_mib(w, side, quick)
 
     del X
     cache.release(w.data_key)
@@ -209,7 +273,7 @@ def header_lines(sizes, repeat, started):
     ]
 
 
-def _columns(memory):
+def _columns(memory, rss=False):
     # (title, row key or function of the row, format); None values print "-".
     cols = [
         ("workload", "label", "{}"),
@@ -228,6 +292,11 @@ def _columns(memory):
         cols += [
             ("sklearn MiB", "sklearn_peak_mib", "{:.1f}"),
             ("ours MiB", "ours_peak_mib", "{:.1f}"),
+        ]
+    if rss:
+        cols += [
+            ("sklearn RSS MiB", "sklearn_peak_rss_mib", "{:.1f}"),
+            ("ours RSS MiB", "ours_peak_rss_mib", "{:.1f}"),
         ]
     return cols
 
@@ -346,6 +415,12 @@ def parse_args(argv):
     parser.add_argument("--memory", action="store_true",
                         help="also report peak traced memory (Elkan, sparse and "
                              "silhouette workloads; one extra untimed run per side)")
+    parser.add_argument("--rss", action="store_true",
+                        help="also report the extra peak resident memory of one "
+                             "call per side, each in its own process (the "
+                             "workloads --memory covers; Linux)")
+    parser.add_argument("--child-rss", nargs=2, metavar=("LABEL", "SIDE"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--list", action="store_true",
                         help="list the workloads and exit")
     args = parser.parse_args(argv)
@@ -358,6 +433,11 @@ def main(argv=None, out=None):
     """Run the benchmark; returns {"rows": [dict per workload], "notes": [str]}."""
     out = sys.stdout if out is None else out
     args, parser = parse_args(argv)
+    if args.child_rss:
+        label, side = args.child_rss
+        peak = child_peak_rss(label, side, args.quick)
+        print(json.dumps({"peak_rss_mib": peak}), file=out)
+        return {"rows": [], "notes": []}
     sizes = wl.QUICK if args.quick else wl.FULL
     everything = wl.build_workloads(sizes)
     if args.list:
@@ -375,7 +455,7 @@ def main(argv=None, out=None):
         print(f"- {line}" if args.markdown else line, file=out)
     print(file=out)
 
-    table = Table(_columns(args.memory), args.markdown,
+    table = Table(_columns(args.memory, args.rss), args.markdown,
                   max(len(w.label) for w in selected), out)
     table.header()
     cache = wl.DataCache(sizes, selected)
@@ -383,7 +463,8 @@ def main(argv=None, out=None):
     for w in selected:
         # The quick sizes check the runner, not the timings: no pauses.
         row = run_workload(w, cache, args.repeat, args.memory,
-                           settle=0.0 if args.quick else SETTLE_S)
+                           settle=0.0 if args.quick else SETTLE_S,
+                           rss=args.rss, quick=args.quick)
         rows.append(row)
         table.row(row)
 

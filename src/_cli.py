@@ -5,13 +5,14 @@ Two modes:
 * no PATH: a demonstration (``_cli_demo.py``): turbocluster's ``KMeans`` and
   scikit-learn's side by side, on the digits data set for quality and on a
   generated data set large enough to time, then their ``GaussianMixture``
-  (``--algorithm gmm``, ``dbscan`` or ``agglomerative``: that estimator's
-  section alone);
+  and ``DBSCAN`` (``--algorithm gmm``, ``dbscan`` or ``agglomerative``: that
+  estimator's section alone);
 * PATH (a table or an array, ``-`` for standard input): reads it
   (``_cli_read.py``), clusters the chosen columns (k-means, a Gaussian
-  mixture, DBSCAN or an agglomerative clustering), or flags their outliers (``--anomalies``), and writes
-  the labels (or flags) or the table with them, and a plot (and for
-  agglomerative clustering a dendrogram) on request (``_cli_output.py``).
+  mixture, DBSCAN or an agglomerative clustering), or flags their outliers
+  (``--anomalies``), and writes the labels (or flags) or the table with
+  them, and a plot (and for agglomerative clustering a dendrogram) on
+  request (``_cli_output.py``).
   Progress, warnings and the summary go to stderr, so that stdout can be piped
   as plain labels.
 

@@ -1,6 +1,6 @@
 """The demonstration: ``python -m turbocluster`` without a PATH.
 
-Three sections, turbocluster's estimators and scikit-learn's side by side
+Four sections, turbocluster's estimators and scikit-learn's side by side
 with the same parameters:
 
 * ``KMeans`` (or ``MiniBatchKMeans``, with ``--algorithm minibatch``, which
@@ -14,9 +14,9 @@ with the same parameters:
 * ``GaussianMixture`` (alone with ``--algorithm gmm``) on generated data, the
   same iterations each, in float64 and float32: the speed, and the fit (mean
   log-likelihood, agreement with the blobs and between the two labelings);
-* ``DBSCAN`` (only with ``--algorithm dbscan``, alone) on two moons with
-  uniform noise, in float64 and float32: the speed, the clusters and noise
-  found, and whether the two labelings are the same;
+* ``DBSCAN`` (alone with ``--algorithm dbscan``) on two moons with uniform
+  noise, in float64 and float32: the speed, the clusters and noise found,
+  and whether the two labelings are the same;
 * ``AgglomerativeClustering`` (only with ``--algorithm agglomerative``,
   alone) on blobs, every linkage (or the one of ``--linkage``), float64: the
   speed, and whether the two labelings are the same.
@@ -170,7 +170,7 @@ def run_demo(params, dtype, stdout, stderr, estimator="KMeans"):
     estimator : {'KMeans', 'MiniBatchKMeans', 'GaussianMixture', 'DBSCAN', \
             'AgglomerativeClustering'}
         The estimator compared. KMeans (the demonstration without options)
-        is followed by GaussianMixture with the mixture section's own
+        is followed by GaussianMixture and DBSCAN with their sections' own
         parameters (``random_state`` from ``params``); the others run alone.
 
     Raises
@@ -219,7 +219,7 @@ def run_demo(params, dtype, stdout, stderr, estimator="KMeans"):
     # One set per library for the whole demonstration: a warning that every
     # fit raises is printed once, whatever the number of fits.
     reported = {name: set() for name in ("turbocluster", "scikit-learn")}
-    compared = ("KMeans and GaussianMixture" if estimator == "KMeans"
+    compared = ("KMeans, GaussianMixture and DBSCAN" if estimator == "KMeans"
                 else estimator)
     print(f"turbocluster {__version__} vs scikit-learn {sklearn_version}: "
           f"{compared} side by side", file=stdout)
@@ -240,6 +240,11 @@ def run_demo(params, dtype, stdout, stderr, estimator="KMeans"):
     _mixture_section(params, dtypes, {"turbocluster": GaussianMixture,
                                       "scikit-learn": mixture.GaussianMixture},
                      reported, stdout, stderr)
+    if estimator == "KMeans":
+        print(file=stdout)
+        _dbscan_section({}, dtypes, {"turbocluster": DBSCAN,
+                                     "scikit-learn": cluster.DBSCAN},
+                        reported, stdout, stderr)
 
 
 def _check_size(n_clusters, option, n_samples, source):

@@ -11,13 +11,14 @@ numbered by their smallest core sample, and a border sample goes to the
 first of them that reaches it, the smallest id among its core neighbours.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import DBSCAN as _SkDBSCAN
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import NearestNeighbors, sort_graph_by_row_values
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
@@ -376,6 +377,96 @@ def _euclidean_dbscan(X, eps, min_samples, sample_weight, n_threads, method="aut
     return is_core, labels
 
 
+# Other metrics, precomputed distances and sparse X: scikit-learn's own
+# neighbour search (NearestNeighbors with the estimator's metric, algorithm,
+# leaf_size, p and n_jobs, as scikit-learn's DBSCAN builds it), so the
+# neighbourhoods are exactly scikit-learn's, but asked for a chunk of query
+# rows at a time, and the same three passes as the kernels' (weighted counts,
+# union of core pairs, smallest core label of the rest) run on each chunk.
+# scikit-learn keeps every neighbourhood at once; here at most
+# _NEIGHBOURS_HELD indices (8 bytes each) are kept. When all of them fit, the
+# first pass keeps them for the other two (one search, as scikit-learn);
+# otherwise the core and the other samples are searched again (two searches
+# in all), with memory O(n_samples) plus one chunk.
+_NEIGHBOURS_HELD = 1 << 23
+_FIRST_QUERY_ROWS = 256
+
+
+def _neighbourhood_chunks(search, X, rows, return_distance=False):
+    """(query rows, neighbourhoods, their sizes[, distances]) of ``rows``, a
+    chunk at a time. A chunk holds about _NEIGHBOURS_HELD / 4 indices, sized
+    from the previous chunk's mean neighbourhood (growing at most 4x)."""
+    start, size = 0, _FIRST_QUERY_ROWS
+    while start < rows.shape[0]:
+        chunk = rows[start:start + size]
+        found = search.radius_neighbors(X[chunk], return_distance=return_distance)
+        hoods = found[1] if return_distance else found
+        sizes = np.fromiter(map(len, hoods), dtype=np.intp, count=len(hoods))
+        yield (chunk, hoods, sizes) + ((found[0],) if return_distance else ())
+        start += chunk.shape[0]
+        per_row = max(sizes.sum() / chunk.shape[0], 1.0)
+        size = int(min(4 * size, max(1.0, (_NEIGHBOURS_HELD // 4) / per_row)))
+
+
+def _pairs(chunk, hoods, sizes):
+    """The chunk's (query row, neighbour) pairs as two flat arrays."""
+    if not sizes.any():
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    return (np.repeat(chunk, sizes),
+            np.concatenate([h for h in hoods if len(h)]).astype(np.intp, copy=False))
+
+
+def _searched_dbscan(search, X, min_samples, sample_weight):
+    """Core mask and labels from a fitted NearestNeighbors (other metrics)."""
+    n = X.shape[0]
+    weights = np.empty(n, dtype=np.float64)
+    kept, held = [], 0
+    for chunk, hoods, sizes in _neighbourhood_chunks(search, X, np.arange(n)):
+        if sample_weight is None:
+            weights[chunk] = sizes
+        else:
+            # Summed as scikit-learn sums them (np.sum per neighbourhood), so
+            # that a weight total at min_samples is decided the same way.
+            weights[chunk] = [np.sum(sample_weight[h]) for h in hoods]
+        held += int(sizes.sum())
+        if held > _NEIGHBOURS_HELD:
+            kept = None
+        elif kept is not None:
+            kept.append((chunk, hoods, sizes))
+    is_core = weights >= min_samples
+
+    def chunks_of(mask):
+        if kept is None:
+            return _neighbourhood_chunks(search, X, np.flatnonzero(mask))
+        return ((chunk[mask[chunk]], [h for h, m in zip(hoods, mask[chunk]) if m],
+                 sizes[mask[chunk]]) for chunk, hoods, sizes in kept)
+
+    labels = np.full(n, -1, dtype=np.intp)
+    core = np.flatnonzero(is_core)
+    if core.shape[0] == 0:
+        return is_core, labels
+    parent = np.arange(n, dtype=np.intp)
+    for chunk, hoods, sizes in chunks_of(is_core):
+        a, b = _pairs(chunk, hoods, sizes)
+        keep = is_core[b] & (b < a)
+        _dbscan.union_pairs(parent, a[keep], b[keep])
+    roots = np.empty_like(parent)
+    _dbscan.find_roots(parent, roots)
+    # A root is its component's smallest core sample: ids in that order.
+    labels[core] = np.unique(roots[core], return_inverse=True)[1]
+
+    other = ~is_core
+    if other.any():
+        best = np.full(n, n, dtype=np.intp)
+        for chunk, hoods, sizes in chunks_of(other):
+            a, b = _pairs(chunk, hoods, sizes)
+            keep = is_core[b]
+            np.minimum.at(best, a[keep], labels[b[keep]])
+        found = other & (best < n)
+        labels[found] = best[found]
+    return is_core, labels
+
+
 class DBSCAN(ClusterMixin, BaseEstimator):
     """Density-based clustering (DBSCAN), with scikit-learn's exact labels.
 
@@ -394,20 +485,22 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         a sample to be a core sample.
     metric : str or callable, default='euclidean'
         The distance. 'euclidean' (and 'minkowski' with p=2) on dense data
-        runs on turbocluster's kernels; any other metric, 'precomputed', and
-        sparse X are handed to scikit-learn's DBSCAN (same results, its speed
-        and memory).
+        runs on turbocluster's kernels. Any other metric scikit-learn accepts
+        ('manhattan', 'chebyshev', 'minkowski' with any p, 'cosine', a
+        callable ...), 'precomputed' (a dense matrix, or a sparse
+        radius-neighbours graph whose missing entries are not neighbours) and
+        sparse X use scikit-learn's neighbour search, so the neighbourhoods
+        are exactly its own, asked for a chunk of rows at a time (see Notes).
     metric_params : dict, default=None
         Extra keyword arguments of the metric.
     algorithm : {'auto', 'ball_tree', 'kd_tree', 'brute'}, default='auto'
-        scikit-learn's neighbour search, used only where scikit-learn's DBSCAN
-        runs (see ``metric``).
+        scikit-learn's neighbour search, used where it runs (see ``metric``).
     leaf_size : int, default=30
         Leaf size of scikit-learn's trees (see ``algorithm``).
     p : float, default=None
         The power of the Minkowski metric; None means 2.
     n_jobs : int, default=None
-        Jobs of scikit-learn's neighbour search (see ``algorithm``); our
+        Jobs of scikit-learn's neighbour search (see ``metric``); our
         kernels use the OpenMP threads that threadpoolctl allows.
 
     Attributes
@@ -444,6 +537,15 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     its GEMM estimate is within rounding error of eps), so neighbourhoods
     are those of scikit-learn's trees. Labels are identical for any number
     of threads.
+
+    Other metrics, precomputed distances and sparse X: scikit-learn's
+    ``NearestNeighbors`` with this estimator's parameters (the search its
+    DBSCAN makes), asked for a chunk of rows at a time, and the same three
+    passes on each chunk. scikit-learn holds every neighbourhood at once;
+    here at most 2^23 neighbour indices (64 MiB) are held: when they all
+    fit, one search serves the three passes, otherwise the core samples and
+    the others are searched again (about twice scikit-learn's search time),
+    in O(n_samples) memory plus one chunk.
 
     Examples
     --------
@@ -508,13 +610,19 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         sample_weight = _check_dbscan_weight(sample_weight, X.shape[0])
 
         if sp.issparse(X) or not self._is_euclidean():
-            # Other metrics, precomputed distances and sparse X: scikit-learn's
-            # DBSCAN, correct but with its memory and speed.
-            reference = _SkDBSCAN(**self.get_params()).fit(
-                X, sample_weight=sample_weight_arg)
-            self.core_sample_indices_ = reference.core_sample_indices_
-            self.labels_ = reference.labels_
-            self.components_ = reference.components_
+            if self.metric == "precomputed" and sp.issparse(X):
+                # A sample is its own neighbour: its diagonal entry is made
+                # explicit (zero when absent), on a copy, rows kept sorted.
+                X = X.copy()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
+                    X.setdiag(X.diagonal())
+                X = sort_graph_by_row_values(X, warn_when_not_sorted=False)
+            search = self._neighbours_model().fit(X)
+            is_core, labels = _searched_dbscan(
+                search, X, self.min_samples,
+                None if sample_weight_arg is None else sample_weight)
+            self._store(X, is_core, labels)
             self._X_fit_sparse = sp.issparse(X)
             return self
 
@@ -522,11 +630,21 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         with blas_single_threaded():
             is_core, labels = _euclidean_dbscan(
                 X, float(self.eps), self.min_samples, sample_weight, effective_n_threads())
+        self._store(X, is_core, labels)
+        self._X_fit_sparse = False
+        return self
+
+    def _store(self, X, is_core, labels):
         self.core_sample_indices_ = np.flatnonzero(is_core)
         self.labels_ = labels
         self.components_ = X[self.core_sample_indices_].copy()
-        self._X_fit_sparse = False
-        return self
+
+    def _neighbours_model(self):
+        # The search scikit-learn's DBSCAN runs, with the same parameters.
+        return NearestNeighbors(
+            radius=self.eps, metric=self.metric, metric_params=self.metric_params,
+            algorithm=self.algorithm, leaf_size=self.leaf_size, p=self.p,
+            n_jobs=self.n_jobs)
 
     def fit_predict(self, X, y=None, sample_weight=None):
         """Cluster X and return ``labels_``."""
@@ -583,16 +701,14 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 if within.shape[0]:
                     out[i] = core_labels[within[np.argmin(D[i, within])]]
             return out
-        search = NearestNeighbors(
-            radius=self.eps, metric=self.metric, metric_params=self.metric_params,
-            algorithm=self.algorithm, leaf_size=self.leaf_size, p=self.p,
-            n_jobs=self.n_jobs).fit(self.components_)
-        distances, indices = search.radius_neighbors(X)
+        search = self._neighbours_model().fit(self.components_)
         out = np.full(X.shape[0], -1, dtype=np.intp)
-        for i, (dist, ind) in enumerate(zip(distances, indices)):
-            if ind.shape[0]:
-                # Nearest first, ties to the lowest core index.
-                out[i] = core_labels[ind[np.lexsort((ind, dist))[0]]]
+        for chunk, hoods, _, distances in _neighbourhood_chunks(
+                search, X, np.arange(X.shape[0]), return_distance=True):
+            for i, ind, dist in zip(chunk, hoods, distances):
+                if ind.shape[0]:
+                    # Nearest first, ties to the lowest core index.
+                    out[i] = core_labels[ind[np.lexsort((ind, dist))[0]]]
         return out
 
     def __sklearn_tags__(self):

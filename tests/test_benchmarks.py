@@ -149,3 +149,21 @@ def test_quick_linkage_workloads_report_identical_labels_and_ours_alone(bench):
     assert large["sklearn_s"] is None and large["speedup"] is None
     assert _positive(large["ours_s"]) and "anchors_s" not in large
     assert any(note.startswith("linkage_average[float64]: ours") for note in report["notes"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+def test_peak_rss_counts_an_allocation_and_runs_each_side_in_its_own_process(bench):
+    import numpy as np
+
+    assert bench._reset_peak_rss()
+    before = bench._status_kib("VmRSS")
+    block = np.ones(64 * 1024 ** 2 // 8)  # 64 MiB, touched
+    extra_mib = (bench._status_kib("VmHWM") - before) / 1024
+    del block
+    assert 60 <= extra_mib <= 80
+
+    report = bench.main(["--quick", "--rss", "dbscan_dense[float32]"], out=io.StringIO())
+    (row,) = report["rows"]
+    for key in ("sklearn_peak_rss_mib", "ours_peak_rss_mib"):
+        assert math.isfinite(row[key]) and row[key] >= 0, (key, row[key])
+    assert "ours_peak_mib" not in row  # tracemalloc only with --memory

@@ -20,7 +20,7 @@ from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from threadpoolctl import threadpool_limits
 
 import turbocluster._cli_demo as demo
-from turbocluster import KMeans
+from turbocluster import DBSCAN, KMeans
 from turbocluster._cli_common import CLIError, format_inertia, format_log_likelihood
 from turbocluster._mixture import GaussianMixture
 from turbocluster._threads import effective_n_threads
@@ -41,6 +41,8 @@ def small_demo(monkeypatch):
     monkeypatch.setattr(demo, "_MIXTURE_SAMPLES", N_SAMPLES)
     monkeypatch.setattr(demo, "_DIGITS_SETTLE_S", 0.0)
     monkeypatch.setattr(demo, "_GENERATED_SETTLE_S", 0.0)
+    monkeypatch.setattr(demo, "_DBSCAN_SAMPLES", N_SAMPLES)
+    monkeypatch.setattr(demo, "_DBSCAN_WARM_UP_SAMPLES", 500)
 
 
 def _run(dtype=None, **params):
@@ -56,10 +58,14 @@ def _run_mixture(dtype=None, **params):
     return stdout.getvalue(), stderr.getvalue()
 
 
+DBSCAN_TITLE = "DBSCAN on two moons with noise: the speed and the clusters"
+
+
 def _mixture_rows(out):
     """{(dtype, library): (n_iter, log-likelihood text, ARI text, time text, speed)}."""
     rows = {}
-    for line in out.splitlines():
+    # The DBSCAN section that follows has rows of the same shape.
+    for line in out.split(DBSCAN_TITLE)[0].splitlines():
         match = re.fullmatch(
             rf"(float64|float32)  ({'|'.join(LIBRARIES)})\s+(\d+)\s+(\S+)\s+"
             rf"(-?\d\.\d{{4}})\s+({TIME})\s+(\d+\.\d\dx)", line)
@@ -146,7 +152,7 @@ def test_both_sections_with_both_dtypes():
     assert sorted(rows) == sorted((d, lib) for d in ("float64", "float32")
                                   for lib in LIBRARIES), out
     X = _generated_data()
-    assert "KMeans and GaussianMixture side by side" in lines[0]
+    assert "KMeans, GaussianMixture and DBSCAN side by side" in lines[0]
     for dtype in ("float64", "float32"):
         ours, theirs = rows[dtype, "turbocluster"], rows[dtype, "scikit-learn"]
         assert ours[0] == theirs[0], out
@@ -167,6 +173,36 @@ def test_both_sections_with_both_dtypes():
               "max_iter": demo._MIXTURE_MAX_ITER, "tol": 0, "random_state": 0}
     _check_mixture_rows(_mixture_rows(out), ("float64", "float32"), params)
 
+    # Last, DBSCAN with its own parameters, checked against a fit run here.
+    assert out.index("GaussianMixture on generated data") < out.index(DBSCAN_TITLE)
+    assert f"eps={demo._DBSCAN_EPS}, min_samples={demo._DBSCAN_MIN_SAMPLES}" in out
+    rows = _dbscan_rows(out)
+    assert sorted(rows) == sorted((d, lib) for d in ("float64", "float32")
+                                  for lib in LIBRARIES), out
+    X, truth = demo._dbscan_data()
+    labels = DBSCAN(eps=demo._DBSCAN_EPS, min_samples=demo._DBSCAN_MIN_SAMPLES).fit(X).labels_
+    expected = (str(labels.max() + 1), str(np.count_nonzero(labels == -1)),
+                f"{adjusted_rand_score(truth, labels):.4f}")
+    for dtype in ("float64", "float32"):
+        assert rows[dtype, "turbocluster"][:3] == rows[dtype, "scikit-learn"][:3]
+        assert rows[dtype, "scikit-learn"][-1] == "1.00x"
+    assert rows["float64", "turbocluster"][:3] == expected
+    text = " ".join(out.split())
+    assert "float64 identical (ARI 1.0000), float32 identical (ARI 1.0000)" in text
+
+
+def _dbscan_rows(out):
+    """{(dtype, library): (clusters, noise, ARI, time, speed)} of the DBSCAN section."""
+    rows = {}
+    for line in out.split(DBSCAN_TITLE)[-1].splitlines():
+        match = re.fullmatch(
+            rf"(float64|float32)  ({'|'.join(LIBRARIES)})\s+(\d+)\s+(\d+)\s+"
+            rf"(-?\d\.\d{{4}})\s+({TIME})\s+(\d+\.\d\dx)", line)
+        if match:
+            dtype, library, clusters, noise, ari, seconds, _, _, speed = match.groups()
+            rows[dtype, library] = clusters, noise, ari, seconds, speed
+    return rows
+
 
 def test_one_dtype():
     out, err = _run(dtype="float32", n_clusters=5, random_state=3)
@@ -175,6 +211,7 @@ def test_one_dtype():
     rows = _generated_rows(out)
     assert sorted(rows) == [("float32", lib) for lib in sorted(LIBRARIES)], out
     assert sorted(_mixture_rows(out)) == [("float32", lib) for lib in sorted(LIBRARIES)]
+    assert sorted(_dbscan_rows(out)) == [("float32", lib) for lib in sorted(LIBRARIES)]
     assert "parameters      n_clusters=5, algorithm='lloyd', n_init=1" in out
     # --n-clusters is KMeans': the mixture keeps its own components; the
     # seed is for every section.

@@ -169,19 +169,45 @@ def test_minkowski_p2_is_the_fast_path_and_function(range_search):
     assert_array_equal(labels, ref_labels)
 
 
+@pytest.fixture(params=["kept", "searched again"])
+def held(request, monkeypatch):
+    """Runs a test with every neighbourhood kept after the first pass, and
+    with room for 200 indices only: chunks of a few rows, each pass
+    searching again."""
+    if request.param == "searched again":
+        monkeypatch.setattr(dbscan_module, "_NEIGHBOURS_HELD", 200)
+    return request.param
+
+
 @pytest.mark.parametrize("params", [
     {"metric": "manhattan"},
     {"metric": "chebyshev"},
     {"metric": "minkowski", "p": 3},
+    {"metric": "minkowski", "p": 1.5, "algorithm": "ball_tree"},
     {"metric": "cosine", "eps": 0.01},
+    {"metric": "euclidean", "algorithm": "brute", "metric_params": {}},
 ])
-def test_other_metrics_fall_back_to_sklearn(params):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_other_metrics_equal_sklearn(params, weighted, held):
+    # scikit-learn's own neighbour search, a chunk of rows at a time.
     X = _blobs_with_noise(1000)
+    weight = np.random.RandomState(0).uniform(0.2, 1.9, X.shape[0]) if weighted else None
     params = {"eps": 0.3, "min_samples": 6, **params}
-    _assert_same_as_sklearn(X, **params)
+    _assert_same_as_sklearn(X, sample_weight=weight, **params)
 
 
-def test_precomputed_and_sparse():
+def test_other_metric_float32_and_callable(held):
+    X = _blobs_with_noise(600, dtype=np.float32)
+    ours, _ = _assert_same_as_sklearn(X, eps=0.3, min_samples=6, metric="manhattan")
+    assert ours.components_.dtype == np.float32
+
+    def l1(a, b):
+        return np.abs(a - b).sum()
+
+    _assert_same_as_sklearn(X[:300], eps=0.6, min_samples=4, metric=l1)
+
+
+def test_precomputed_and_sparse(held):
     from sklearn.metrics import pairwise_distances
     from sklearn.neighbors import radius_neighbors_graph
 
@@ -191,10 +217,22 @@ def test_precomputed_and_sparse():
     assert_array_equal(DBSCAN(eps=0.3, min_samples=6, metric="precomputed").fit(D).labels_,
                        ref.labels_)
     G = radius_neighbors_graph(X, 0.3, mode="distance")
-    assert_array_equal(DBSCAN(eps=0.3, min_samples=6, metric="precomputed").fit(G).labels_,
-                       ref.labels_)
-    assert_array_equal(DBSCAN(eps=0.3, min_samples=6).fit(sp.csr_matrix(X)).labels_,
-                       ref.labels_)
+    G_before = G.copy()
+    ours = DBSCAN(eps=0.3, min_samples=6, metric="precomputed").fit(G)
+    assert_array_equal(ours.labels_, ref.labels_)
+    assert_array_equal(ours.core_sample_indices_, ref.core_sample_indices_)
+    # The diagonal is made explicit on a copy, not in the caller's graph.
+    assert (G != G_before).nnz == 0 and G.nnz == G_before.nnz
+    X_sparse = sp.csr_matrix(X)
+    ours = DBSCAN(eps=0.3, min_samples=6).fit(X_sparse)
+    assert_array_equal(ours.labels_, ref.labels_)
+    assert sp.issparse(ours.components_)
+
+
+def test_other_metric_all_noise_and_all_core(held):
+    X = _blobs_with_noise(300)
+    _assert_same_as_sklearn(X, eps=1e-6, min_samples=2, metric="manhattan")
+    _assert_same_as_sklearn(X, eps=1e3, min_samples=2, metric="manhattan")
 
 
 @pytest.mark.parametrize("n_features", [2, 3])
