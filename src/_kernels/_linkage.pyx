@@ -926,8 +926,44 @@ cdef struct MatrixStep:
     Py_ssize_t* nn          # each cluster's first nearest neighbour, if known
     double* nn_dist
     char* nn_known
-    double* chunk_best
+    Py_ssize_t* nn2         # the second nearest (lexicographic in (distance,
+    double* nn2_dist        # index) as the first), -1 if not known
+    double* chunk_best      # per chunk, the first and the second smallest
     Py_ssize_t* chunk_where
+    double* chunk_best2
+    Py_ssize_t* chunk_where2
+
+
+cdef inline void top2_insert(double v, Py_ssize_t i, double* b1, Py_ssize_t* w1,
+                             double* b2, Py_ssize_t* w2) noexcept nogil:
+    """(v, i) into the two smallest so far, candidates in ascending index
+    (strict comparisons: on equal distances the earlier index stays first)."""
+    if v < b1[0]:
+        b2[0] = b1[0]
+        w2[0] = w1[0]
+        b1[0] = v
+        w1[0] = i
+    elif v < b2[0]:
+        b2[0] = v
+        w2[0] = i
+
+
+cdef inline Py_ssize_t first_two_of_chunks(MatrixStep* s, Py_ssize_t n_chunks,
+                                           double* best, Py_ssize_t* second,
+                                           double* second_best) noexcept nogil:
+    """The chunks' two smallest reduced in chunk order (each chunk's first is
+    before its second, and every chunk's indices after the earlier ones')."""
+    cdef Py_ssize_t c, w1 = -1, w2 = -1
+    cdef double b1 = INFINITY, b2 = INFINITY
+    for c in range(n_chunks):
+        if s.chunk_where[c] >= 0:
+            top2_insert(s.chunk_best[c], s.chunk_where[c], &b1, &w1, &b2, &w2)
+        if s.chunk_where2[c] >= 0:
+            top2_insert(s.chunk_best2[c], s.chunk_where2[c], &b1, &w1, &b2, &w2)
+    best[0] = b1
+    second[0] = w2
+    second_best[0] = b2
+    return w1
 
 
 cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
@@ -935,9 +971,9 @@ cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
     """The first nearest active cluster to x among the chunk's."""
     cdef const Py_ssize_t* active = s.active
     cdef const Py_ssize_t* row_off = s.row_off
-    cdef Py_ssize_t x = s.x, n_active = s.n_active, p, i, where = -1
+    cdef Py_ssize_t x = s.x, n_active = s.n_active, p, i, where = -1, where2 = -1
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double best = INFINITY, dist
+    cdef double best = INFINITY, best2 = INFINITY, dist
     for p in range(c * SCAN_CHUNK, stop):
         i = active[p]
         if i < x:
@@ -949,11 +985,11 @@ cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
             dist = D[row_off[x] + i]
         else:
             continue
-        if dist < best:
-            best = dist
-            where = i
+        top2_insert(dist, i, &best, &where, &best2, &where2)
     s.chunk_best[c] = best
     s.chunk_where[c] = where
+    s.chunk_best2[c] = best2
+    s.chunk_where2[c] = where2
 
 
 cdef inline double lance_williams(int average, double d_x, double d_y,
@@ -970,12 +1006,14 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
     cdef const Py_ssize_t* row_off = s.row_off
     cdef Py_ssize_t lo = s.lo, hi = s.hi, n_active = s.n_active, p, i, q, ahead
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new, best = INFINITY
-    cdef Py_ssize_t where = -1
+    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new, best = INFINITY, best2 = INFINITY
+    cdef Py_ssize_t where = -1, where2 = -1, j
     cdef int average = s.average
     cdef Py_ssize_t* nn = s.nn
     cdef double* nn_dist = s.nn_dist
     cdef char* nn_known = s.nn_known
+    cdef Py_ssize_t* nn2 = s.nn2
+    cdef double* nn2_dist = s.nn2_dist
     for p in range(c * SCAN_CHUNK, stop):
         i = active[p]
         if i == lo or i == hi:
@@ -996,24 +1034,44 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
             q = row_off[hi] + i
             D[q] = <floating> lance_williams(average, D[row_off[lo] + i], D[q], n_lo, n_hi)
         new = D[q]
-        # The union's own search, fused: its first nearest among the chunk's
-        # (active ascending, strict comparison), as matrix_scan_impl finds it.
-        if new < best:
-            best = new
-            where = i
+        # The union's own search, fused: its two nearest among the chunk's
+        # (active ascending, strict comparisons), as matrix_scan_impl.
+        top2_insert(new, i, &best, &where, &best2, &where2)
         # i's nearest neighbour stays known unless it was lo or hi: its other
         # distances did not change, and d(i, lo u hi) >= min(d(i, lo),
-        # d(i, hi)) >= nn_dist[i] (reducibility). Only a tie can make hi the
-        # first nearest.
+        # d(i, hi)) >= nn_dist[i] (reducibility). Only a tie (or the rounding
+        # of an average) can make hi the first nearest. The same holds one
+        # place down for the second nearest: when the first was lo or hi, the
+        # new first is the union or the second, without a search.
         if nn_known[i]:
             if nn[i] == lo or nn[i] == hi:
-                nn_known[i] = 0
-            else:
-                if new < nn_dist[i] or (new == nn_dist[i] and hi < nn[i]):
+                j = nn2[i]
+                if j < 0 or j == lo or j == hi:
+                    nn_known[i] = 0
+                    nn2[i] = -1
+                elif new < nn2_dist[i] or (new == nn2_dist[i] and hi < j):
                     nn[i] = hi
                     nn_dist[i] = new
+                else:
+                    nn[i] = j
+                    nn_dist[i] = nn2_dist[i]
+                    nn2[i] = -1
+            elif new < nn_dist[i] or (new == nn_dist[i] and hi < nn[i]):
+                nn2[i] = nn[i]
+                nn2_dist[i] = nn_dist[i]
+                nn[i] = hi
+                nn_dist[i] = new
+            else:
+                j = nn2[i]
+                if j == lo or j == hi:
+                    nn2[i] = -1
+                elif j >= 0 and (new < nn2_dist[i] or (new == nn2_dist[i] and hi < j)):
+                    nn2[i] = hi
+                    nn2_dist[i] = new
     s.chunk_best[c] = best
     s.chunk_where[c] = where
+    s.chunk_best2[c] = best2
+    s.chunk_where2[c] = where2
 
 
 cdef void matrix_scan_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
@@ -1172,7 +1230,7 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
             else:
                 s.x = x
                 team_run(team, matrix_scan_chunk, s, n_chunks, share)
-                y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
+                y = first_two_of_chunks(s, n_chunks, &best, &s.nn2[x], &s.nn2_dist[x])
                 s.nn[x] = y
                 s.nn_dist[x] = best
                 s.nn_known[x] = 1
@@ -1198,11 +1256,12 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         team_run(team, matrix_update_chunk, s, n_chunks, share)
         # The update pass wrote every d(i, lo u hi) and found their first
         # smallest: the union's nearest neighbour without a search of its own.
-        y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
+        y = first_two_of_chunks(s, n_chunks, &best, &s.nn2[hi], &s.nn2_dist[hi])
         s.nn[hi] = y
         s.nn_dist[hi] = best
         s.nn_known[hi] = y >= 0
         s.nn_known[lo] = 0
+        s.nn2[lo] = -1
         size[hi] = size[lo] + size[hi]
         size[lo] = 0.0
         # lo leaves the active list, which stays ascending.
@@ -1249,12 +1308,12 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
     cdef Py_ssize_t* active = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     cdef double* size = <double*> malloc(n * sizeof(double))
     cdef Py_ssize_t* chain = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    cdef Py_ssize_t* nn = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    cdef double* nn_dist = <double*> malloc(n * sizeof(double))
+    cdef Py_ssize_t* nn = <Py_ssize_t*> malloc(2 * n * sizeof(Py_ssize_t))
+    cdef double* nn_dist = <double*> malloc(2 * n * sizeof(double))
     cdef char* nn_known = <char*> malloc(n * sizeof(char))
     cdef Py_ssize_t n_chunks_max = (n + SCAN_CHUNK - 1) // SCAN_CHUNK
-    cdef double* chunk_best = <double*> malloc(n_chunks_max * sizeof(double))
-    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(n_chunks_max * sizeof(Py_ssize_t))
+    cdef double* chunk_best = <double*> malloc(2 * n_chunks_max * sizeof(double))
+    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(2 * n_chunks_max * sizeof(Py_ssize_t))
     cdef Py_ssize_t i
     cdef MatrixStep step
     cdef Team team
@@ -1273,6 +1332,7 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
             active[i] = i
             size[i] = 1.0
             nn_known[i] = 0
+            nn[n + i] = -1
         step.D = &D[0]
         step.nn = nn
         step.nn_dist = nn_dist
@@ -1283,6 +1343,10 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
         step.average = average
         step.chunk_best = chunk_best
         step.chunk_where = chunk_where
+        step.nn2 = nn + n
+        step.nn2_dist = nn_dist + n
+        step.chunk_best2 = chunk_best + n_chunks_max
+        step.chunk_where2 = chunk_where + n_chunks_max
         team_init(&team)
         with parallel(num_threads=nt):
             if threadid() == 0:
