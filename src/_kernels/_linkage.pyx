@@ -58,6 +58,18 @@
 # cut the searches' share of the time from 3x the updates' to 1.7x
 # (average, 10,000 x 16, perf). Ward gains nothing from the same cache: a
 # merged cluster's distances are new and must be computed anyway.
+# Two more searches are saved. (1) The update pass writes every d(k, x u y)
+# and keeps their two smallest per chunk (reduced in chunk order): the
+# union's nearest neighbours come with the update. (2) Each cluster also
+# keeps its second nearest nn2 (first and second in the order of (distance,
+# index), i.e. what a search would find), kept across merges by the same
+# argument one place down: a merge of two clusters that are neither first
+# nor second leaves both (the union comes after the second, or takes its
+# place if an average rounds below it). When the first is x or y and the
+# second is neither, the new first is the smaller of the union and the
+# second, and the second becomes unknown; otherwise k is searched again
+# when it reaches the chain's end. Searches at 20,000 x 16 (complete):
+# 43,400 with (1) alone, averaging 9,100 clusters each.
 #
 # Parallel parts and determinism. The searches (Prim's update, the chain's
 # nearest neighbour) cut the candidates into fixed chunks of SCAN_CHUNK;
@@ -147,6 +159,33 @@
 # 1.2 s (SciPy 3.6 s on the same matrix). Explicit vectors, 32 lanes in
 # registers, against the first version's plain loops over 16 lanes kept in
 # memory: Prim 20,000 x 16, one thread, 1.93 s -> 0.93 to 1.28 s.
+# Complete/average at 20,000 x 16, session 3 (the machine shared with other
+# sessions, load average 1 to 6; matrix_linkage alone, same matrix, fresh
+# process per run, alternated, checksums of the merges identical):
+#   union's search fused into the update (1): perf samples of the searches
+#     20,064 -> 18,059, updates 13,975 -> 15,536 (their extra compare);
+#     complete, 2 threads, CPU 8.4-9.3 s -> (with (2)) 7.3-7.7 s.
+#   second nearest (2): average, one thread, 8.28 / 8.29 s -> 7.42 / 7.45 s;
+#     complete 14,000 x 16, one thread, 2.65-2.71 s -> 2.56-2.57 s.
+#   Tried, not kept: a square matrix of the active clusters. Once k active
+#     clusters have k^2 <= n (n - 1) / 2, the condensed matrix is turned in
+#     place into their k x k matrix (compaction forward, rows moved from the
+#     last, lower triangle by tiled transpose: 0.45 s at k = 14,142), so a
+#     search reads a row (8 bytes an entry, not a cache line) and an update
+#     reads rows and writes row and column. The searches fell (perf 18,059
+#     -> 12,349 samples) but the updates rose (15,536 -> 20,389: every entry
+#     now writes a column line, where the condensed update of the rows after
+#     y touches rows only) and the conversion costs more than the rest
+#     saves: complete 14,000 x 16, one thread, 2.61-2.72 s -> 2.97-2.98 s.
+#   Not tried: madvise(MADV_HUGEPAGE) on D: NumPy already advises huge pages
+#     for large arrays (AnonHugePages 1.5 GB during the run), so the column
+#     walks do not miss the TLB. pairwise_condensed's first touch varies
+#     0.4-6.5 s between fresh processes at the same load: the host backing
+#     fresh guest pages (clear_page_erms), not something the kernel orders.
+#   With the team of 2 on 2 cores shared with other work, wall time is well
+#     above CPU time (complete 20,000: 10.9-12.6 s wall for 7.3-7.7 s CPU)
+#     while one thread runs at wall = CPU: the team's handoffs lose time
+#     slices. The 3x against scikit-learn holds only on an idle machine.
 
 import numpy as np
 
