@@ -58,18 +58,28 @@
 # cut the searches' share of the time from 3x the updates' to 1.7x
 # (average, 10,000 x 16, perf). Ward gains nothing from the same cache: a
 # merged cluster's distances are new and must be computed anyway.
-# Two more searches are saved. (1) The update pass writes every d(k, x u y)
-# and keeps their two smallest per chunk (reduced in chunk order): the
-# union's nearest neighbours come with the update. (2) Each cluster also
-# keeps its second nearest nn2 (first and second in the order of (distance,
-# index), i.e. what a search would find), kept across merges by the same
-# argument one place down: a merge of two clusters that are neither first
-# nor second leaves both (the union comes after the second, or takes its
-# place if an average rounds below it). When the first is x or y and the
-# second is neither, the new first is the smaller of the union and the
-# second, and the second becomes unknown; otherwise k is searched again
-# when it reaches the chain's end. Searches at 20,000 x 16 (complete):
-# 43,400 with (1) alone, averaging 9,100 clusters each.
+# Two more kinds of search are saved. (1) The update pass writes every
+# d(k, x u y) and keeps their NN_KEEP smallest per chunk (reduced in chunk
+# order): the union's nearest neighbours come with the update. (2) Each
+# cluster keeps a list of its NN_KEEP = 4 nearest, a true beginning of its
+# order by (distance, index), i.e. what a search finds. A merge of x and y
+# removes them from the list; the entries before them stay (their distances
+# did not change, and by reducibility the union comes after the first of x
+# and y), and the
+# union goes in at its place when it comes before the last entry kept (ties,
+# or an average rounded down), else stays out (it is somewhere after the
+# list). The list's first entry is the nearest neighbour; an emptied list is
+# searched again when k reaches the chain's end. Searches at 20,000 x 16
+# (complete / average), clusters read in all of them:
+#   the union's search fused (1), one neighbour kept: 43,400 / 40,800
+#     searches, 396 M / 385 M clusters;
+#   two kept: 30,800 / 27,100, 279 M / 255 M;  four kept: 23,900 / 19,800,
+#   218 M / 188 M. The lists cost the update pass a little (they are only
+#   written where they change): average, one thread, 7.42-7.91 s with two,
+#   7.25-7.38 s with four.
+# What is left is bound by memory: perf puts 2/3 of the update pass on its
+# prefetches of the columns x and y (one cache line per entry; the line
+# fill buffers are full), so the work is the lines, not the arithmetic.
 #
 # Parallel parts and determinism. The searches (Prim's update, the chain's
 # nearest neighbour) cut the candidates into fixed chunks of SCAN_CHUNK;
@@ -165,7 +175,8 @@
 #   union's search fused into the update (1): perf samples of the searches
 #     20,064 -> 18,059, updates 13,975 -> 15,536 (their extra compare);
 #     complete, 2 threads, CPU 8.4-9.3 s -> (with (2)) 7.3-7.7 s.
-#   second nearest (2): average, one thread, 8.28 / 8.29 s -> 7.42 / 7.45 s;
+#   second nearest kept (2, two in the list): average, one thread,
+#     8.28 / 8.29 s -> 7.42 / 7.45 s;
 #     complete 14,000 x 16, one thread, 2.65-2.71 s -> 2.56-2.57 s.
 #   Tried, not kept: a square matrix of the active clusters. Once k active
 #     clusters have k^2 <= n (n - 1) / 2, the condensed matrix is turned in
@@ -962,47 +973,61 @@ cdef struct MatrixStep:
     Py_ssize_t lo, hi       # the pair merged (update)
     double n_lo, n_hi
     int average
-    Py_ssize_t* nn          # each cluster's first nearest neighbour, if known
+    # Each cluster's nearest neighbours: the first nn_count[i] of the active
+    # clusters in the order of (distance, index), what a search finds;
+    # (n, NN_KEEP), nn_count[i] = 0 when not known.
+    Py_ssize_t* nn
     double* nn_dist
-    char* nn_known
-    Py_ssize_t* nn2         # the second nearest (lexicographic in (distance,
-    double* nn2_dist        # index) as the first), -1 if not known
-    double* chunk_best      # per chunk, the first and the second smallest
+    char* nn_count
+    double* chunk_best      # (n_chunks, NN_KEEP) per chunk, its smallest
     Py_ssize_t* chunk_where
-    double* chunk_best2
-    Py_ssize_t* chunk_where2
 
 
-cdef inline void top2_insert(double v, Py_ssize_t i, double* b1, Py_ssize_t* w1,
-                             double* b2, Py_ssize_t* w2) noexcept nogil:
-    """(v, i) into the two smallest so far, candidates in ascending index
-    (strict comparisons: on equal distances the earlier index stays first)."""
-    if v < b1[0]:
-        b2[0] = b1[0]
-        w2[0] = w1[0]
-        b1[0] = v
-        w1[0] = i
-    elif v < b2[0]:
-        b2[0] = v
-        w2[0] = i
+cdef enum:
+    # Nearest neighbours kept per cluster. Searches at 20,000 x 16, complete:
+    # 43,400 keeping 1, 30,800 keeping 2, 23,900 keeping 4 (see the header).
+    NN_KEEP = 4
 
 
-cdef inline Py_ssize_t first_two_of_chunks(MatrixStep* s, Py_ssize_t n_chunks,
-                                           double* best, Py_ssize_t* second,
-                                           double* second_best) noexcept nogil:
-    """The chunks' two smallest reduced in chunk order (each chunk's first is
-    before its second, and every chunk's indices after the earlier ones')."""
-    cdef Py_ssize_t c, w1 = -1, w2 = -1
-    cdef double b1 = INFINITY, b2 = INFINITY
+cdef inline bint before(double v, Py_ssize_t i, double w, Py_ssize_t j) noexcept nogil:
+    """(v, i) < (w, j) in the order of (distance, index)."""
+    return v < w or (v == w and i < j)
+
+
+cdef inline void topk_insert(double v, Py_ssize_t i, double* b, Py_ssize_t* w) noexcept nogil:
+    """(v, i) into the NN_KEEP smallest so far (b ascending, free slots
+    INFINITY), candidates in ascending index: strict comparisons keep the
+    earlier index first on equal distances."""
+    cdef int m = NN_KEEP - 1
+    if not v < b[m]:
+        return
+    while m > 0 and v < b[m - 1]:
+        b[m] = b[m - 1]
+        w[m] = w[m - 1]
+        m -= 1
+    b[m] = v
+    w[m] = i
+
+
+cdef inline Py_ssize_t first_k_of_chunks(MatrixStep* s, Py_ssize_t n_chunks,
+                                         Py_ssize_t x) noexcept nogil:
+    """The chunks' smallest reduced in chunk order (each chunk's in order, its
+    indices after the earlier chunks') into x's list; the first, or -1."""
+    cdef Py_ssize_t c, m, cnt = 0
+    cdef double* b = s.nn_dist + x * NN_KEEP
+    cdef Py_ssize_t* w = s.nn + x * NN_KEEP
+    for m in range(NN_KEEP):
+        b[m] = INFINITY
+        w[m] = -1
     for c in range(n_chunks):
-        if s.chunk_where[c] >= 0:
-            top2_insert(s.chunk_best[c], s.chunk_where[c], &b1, &w1, &b2, &w2)
-        if s.chunk_where2[c] >= 0:
-            top2_insert(s.chunk_best2[c], s.chunk_where2[c], &b1, &w1, &b2, &w2)
-    best[0] = b1
-    second[0] = w2
-    second_best[0] = b2
-    return w1
+        for m in range(NN_KEEP):
+            if s.chunk_where[c * NN_KEEP + m] >= 0:
+                topk_insert(s.chunk_best[c * NN_KEEP + m], s.chunk_where[c * NN_KEEP + m], b, w)
+    for m in range(NN_KEEP):
+        if w[m] >= 0:
+            cnt += 1
+    s.nn_count[x] = <char> cnt
+    return w[0]
 
 
 cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
@@ -1010,9 +1035,14 @@ cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
     """The first nearest active cluster to x among the chunk's."""
     cdef const Py_ssize_t* active = s.active
     cdef const Py_ssize_t* row_off = s.row_off
-    cdef Py_ssize_t x = s.x, n_active = s.n_active, p, i, where = -1, where2 = -1
+    cdef Py_ssize_t x = s.x, n_active = s.n_active, p, i, m
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double best = INFINITY, best2 = INFINITY, dist
+    cdef double dist
+    cdef double best[NN_KEEP]
+    cdef Py_ssize_t where[NN_KEEP]
+    for m in range(NN_KEEP):
+        best[m] = INFINITY
+        where[m] = -1
     for p in range(c * SCAN_CHUNK, stop):
         i = active[p]
         if i < x:
@@ -1024,11 +1054,10 @@ cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
             dist = D[row_off[x] + i]
         else:
             continue
-        top2_insert(dist, i, &best, &where, &best2, &where2)
-    s.chunk_best[c] = best
-    s.chunk_where[c] = where
-    s.chunk_best2[c] = best2
-    s.chunk_where2[c] = where2
+        topk_insert(dist, i, best, where)
+    for m in range(NN_KEEP):
+        s.chunk_best[c * NN_KEEP + m] = best[m]
+        s.chunk_where[c * NN_KEEP + m] = where[m]
 
 
 cdef inline double lance_williams(int average, double d_x, double d_y,
@@ -1045,14 +1074,15 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
     cdef const Py_ssize_t* row_off = s.row_off
     cdef Py_ssize_t lo = s.lo, hi = s.hi, n_active = s.n_active, p, i, q, ahead
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new, best = INFINITY, best2 = INFINITY
-    cdef Py_ssize_t where = -1, where2 = -1, j
-    cdef int average = s.average
-    cdef Py_ssize_t* nn = s.nn
-    cdef double* nn_dist = s.nn_dist
-    cdef char* nn_known = s.nn_known
-    cdef Py_ssize_t* nn2 = s.nn2
-    cdef double* nn2_dist = s.nn2_dist
+    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new
+    cdef double best[NN_KEEP]
+    cdef Py_ssize_t where[NN_KEEP]
+    cdef int average = s.average, m, kept, cnt
+    cdef Py_ssize_t* w
+    cdef double* d
+    for m in range(NN_KEEP):
+        best[m] = INFINITY
+        where[m] = -1
     for p in range(c * SCAN_CHUNK, stop):
         i = active[p]
         if i == lo or i == hi:
@@ -1073,44 +1103,44 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
             q = row_off[hi] + i
             D[q] = <floating> lance_williams(average, D[row_off[lo] + i], D[q], n_lo, n_hi)
         new = D[q]
-        # The union's own search, fused: its two nearest among the chunk's
+        # The union's own search, fused: its nearest among the chunk's
         # (active ascending, strict comparisons), as matrix_scan_impl.
-        top2_insert(new, i, &best, &where, &best2, &where2)
-        # i's nearest neighbour stays known unless it was lo or hi: its other
-        # distances did not change, and d(i, lo u hi) >= min(d(i, lo),
-        # d(i, hi)) >= nn_dist[i] (reducibility). Only a tie (or the rounding
-        # of an average) can make hi the first nearest. The same holds one
-        # place down for the second nearest: when the first was lo or hi, the
-        # new first is the union or the second, without a search.
-        if nn_known[i]:
-            if nn[i] == lo or nn[i] == hi:
-                j = nn2[i]
-                if j < 0 or j == lo or j == hi:
-                    nn_known[i] = 0
-                    nn2[i] = -1
-                elif new < nn2_dist[i] or (new == nn2_dist[i] and hi < j):
-                    nn[i] = hi
-                    nn_dist[i] = new
-                else:
-                    nn[i] = j
-                    nn_dist[i] = nn2_dist[i]
-                    nn2[i] = -1
-            elif new < nn_dist[i] or (new == nn_dist[i] and hi < nn[i]):
-                nn2[i] = nn[i]
-                nn2_dist[i] = nn_dist[i]
-                nn[i] = hi
-                nn_dist[i] = new
-            else:
-                j = nn2[i]
-                if j == lo or j == hi:
-                    nn2[i] = -1
-                elif j >= 0 and (new < nn2_dist[i] or (new == nn2_dist[i] and hi < j)):
-                    nn2[i] = hi
-                    nn2_dist[i] = new
-    s.chunk_best[c] = best
-    s.chunk_where[c] = where
-    s.chunk_best2[c] = best2
-    s.chunk_where2[c] = where2
+        topk_insert(new, i, best, where)
+        # i's list stays a true beginning of its order without lo and hi: its
+        # other distances did not change, and d(i, lo u hi) >= min(d(i, lo),
+        # d(i, hi)) (reducibility), so the union comes after every entry
+        # before lo or hi. It goes in at its place when it comes before the
+        # last entry kept (ties, or an average rounded down), else it is
+        # left out (somewhere after the list). An empty list: searched again
+        # when i reaches the chain's end.
+        cnt = s.nn_count[i]
+        if cnt:
+            w = s.nn + i * NN_KEEP
+            d = s.nn_dist + i * NN_KEEP
+            # Written only where something changes: most lists do not.
+            kept = 0
+            while kept < cnt and w[kept] != lo and w[kept] != hi:
+                kept += 1
+            for m in range(kept + 1, cnt):
+                if w[m] != lo and w[m] != hi:
+                    w[kept] = w[m]
+                    d[kept] = d[m]
+                    kept += 1
+            if kept and before(new, hi, d[kept - 1], w[kept - 1]):
+                m = kept if kept < NN_KEEP else NN_KEEP - 1
+                if kept < NN_KEEP:
+                    kept += 1
+                while m > 0 and before(new, hi, d[m - 1], w[m - 1]):
+                    w[m] = w[m - 1]
+                    d[m] = d[m - 1]
+                    m -= 1
+                w[m] = hi
+                d[m] = new
+            if kept != cnt:
+                s.nn_count[i] = <char> kept
+    for m in range(NN_KEEP):
+        s.chunk_best[c * NN_KEEP + m] = best[m]
+        s.chunk_where[c * NN_KEEP + m] = where[m]
 
 
 cdef void matrix_scan_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
@@ -1227,9 +1257,9 @@ cdef int first_nearest_neighbours(MatrixStep* s, Py_ssize_t n, Team* team,
         if f.row_best[k] < best:
             best = f.row_best[k]
             where = f.row_where[k]
-        s.nn[k] = where
-        s.nn_dist[k] = best
-        s.nn_known[k] = where >= 0
+        s.nn[k * NN_KEEP] = where
+        s.nn_dist[k * NN_KEEP] = best
+        s.nn_count[k] = where >= 0
     free(f.col_best); free(f.col_where); free(f.row_best); free(f.row_where)
     return 0
 
@@ -1263,16 +1293,14 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         s.n_active = n_active
         while True:
             x = chain[chain_len - 1]
-            if s.nn_known[x]:
-                y = s.nn[x]
-                best = s.nn_dist[x]
+            if s.nn_count[x]:
+                y = s.nn[x * NN_KEEP]
+                best = s.nn_dist[x * NN_KEEP]
             else:
                 s.x = x
                 team_run(team, matrix_scan_chunk, s, n_chunks, share)
-                y = first_two_of_chunks(s, n_chunks, &best, &s.nn2[x], &s.nn2_dist[x])
-                s.nn[x] = y
-                s.nn_dist[x] = best
-                s.nn_known[x] = 1
+                y = first_k_of_chunks(s, n_chunks, x)
+                best = s.nn_dist[x * NN_KEEP]
             if chain_len > 1:
                 prev = chain[chain_len - 2]
                 prev_dist = matrix_entry(s, prev, x)
@@ -1295,12 +1323,8 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         team_run(team, matrix_update_chunk, s, n_chunks, share)
         # The update pass wrote every d(i, lo u hi) and found their first
         # smallest: the union's nearest neighbour without a search of its own.
-        y = first_two_of_chunks(s, n_chunks, &best, &s.nn2[hi], &s.nn2_dist[hi])
-        s.nn[hi] = y
-        s.nn_dist[hi] = best
-        s.nn_known[hi] = y >= 0
-        s.nn_known[lo] = 0
-        s.nn2[lo] = -1
+        first_k_of_chunks(s, n_chunks, hi)
+        s.nn_count[lo] = 0
         size[hi] = size[lo] + size[hi]
         size[lo] = 0.0
         # lo leaves the active list, which stays ascending.
@@ -1347,22 +1371,22 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
     cdef Py_ssize_t* active = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     cdef double* size = <double*> malloc(n * sizeof(double))
     cdef Py_ssize_t* chain = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    cdef Py_ssize_t* nn = <Py_ssize_t*> malloc(2 * n * sizeof(Py_ssize_t))
-    cdef double* nn_dist = <double*> malloc(2 * n * sizeof(double))
-    cdef char* nn_known = <char*> malloc(n * sizeof(char))
+    cdef Py_ssize_t* nn = <Py_ssize_t*> malloc(NN_KEEP * n * sizeof(Py_ssize_t))
+    cdef double* nn_dist = <double*> malloc(NN_KEEP * n * sizeof(double))
+    cdef char* nn_count = <char*> malloc(n * sizeof(char))
     cdef Py_ssize_t n_chunks_max = (n + SCAN_CHUNK - 1) // SCAN_CHUNK
-    cdef double* chunk_best = <double*> malloc(2 * n_chunks_max * sizeof(double))
-    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(2 * n_chunks_max * sizeof(Py_ssize_t))
+    cdef double* chunk_best = <double*> malloc(NN_KEEP * n_chunks_max * sizeof(double))
+    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(NN_KEEP * n_chunks_max * sizeof(Py_ssize_t))
     cdef Py_ssize_t i
     cdef MatrixStep step
     cdef Team team
     cdef int nt = team_threads(n_threads, n, ENTRY_COST)
 
     if (row_off == NULL or active == NULL or size == NULL or chain == NULL
-            or nn == NULL or nn_dist == NULL or nn_known == NULL
+            or nn == NULL or nn_dist == NULL or nn_count == NULL
             or chunk_best == NULL or chunk_where == NULL):
         free(row_off); free(active); free(size); free(chain)
-        free(nn); free(nn_dist); free(nn_known); free(chunk_best); free(chunk_where)
+        free(nn); free(nn_dist); free(nn_count); free(chunk_best); free(chunk_where)
         raise MemoryError()
 
     with nogil:
@@ -1370,22 +1394,17 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
             row_off[i] = n * i - (i * (i + 1)) // 2 - i - 1
             active[i] = i
             size[i] = 1.0
-            nn_known[i] = 0
-            nn[n + i] = -1
+            nn_count[i] = 0
         step.D = &D[0]
         step.nn = nn
         step.nn_dist = nn_dist
-        step.nn_known = nn_known
+        step.nn_count = nn_count
         step.is_float = floating is float
         step.row_off = row_off
         step.active = active
         step.average = average
         step.chunk_best = chunk_best
         step.chunk_where = chunk_where
-        step.nn2 = nn + n
-        step.nn2_dist = nn_dist + n
-        step.chunk_best2 = chunk_best + n_chunks_max
-        step.chunk_where2 = chunk_where + n_chunks_max
         team_init(&team)
         with parallel(num_threads=nt):
             if threadid() == 0:
@@ -1396,7 +1415,7 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
                 team_work(&team)
 
     free(row_off); free(active); free(size); free(chain)
-    free(nn); free(nn_dist); free(nn_known); free(chunk_best); free(chunk_where)
+    free(nn); free(nn_dist); free(nn_count); free(chunk_best); free(chunk_where)
     return a_arr, b_arr, h_arr
 
 
