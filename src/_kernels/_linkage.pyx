@@ -206,6 +206,10 @@
 #     after: 2 threads 8.74 -> 6.86 s wall; one thread 8.28 -> 7.03 s.
 #     scikit-learn's linkage runs on one core and keeps it when another
 #     process takes the other; our team of 2 then runs at the speed of one.
+#   float32 input (a float32 matrix, half the bytes): matrix_linkage,
+#     complete, one thread, 6.00 / 6.17 s against 7.07 s in float64 (load
+#     2.2): only the row parts halve; a column entry costs a cache line
+#     whatever its width.
 #   With the team of 2 on 2 cores shared with other work, wall time is well
 #     above CPU time (complete 20,000: 10.9-12.6 s wall for 7.3-7.7 s CPU)
 #     while one thread runs at wall = CPU: the team's handoffs lose time
