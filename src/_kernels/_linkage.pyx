@@ -202,6 +202,9 @@
 #       0.82 + 7.31 s; scikit-learn 21.0 s, 21.5 s (1.7x, 2.7x);
 #     after, average, load 2.2: 3.24 + 7.88 s, 0.88 + 7.19 s; scikit-learn
 #       23.5 s, 24.2 s (2.1x, 3.0x).
+#     after, load 1.3-2.0 (23:02-23:04): complete 3.46 + 4.06 s, 0.48 +
+#       5.39 s; scikit-learn 22.4 s, 23.2 s (3.0x, 3.9x); average 1.78 +
+#       5.26 s, 0.47 + 5.49 s; scikit-learn 25.1 s, 25.1 s (3.6x, 4.2x).
 #     The same load, matrix_linkage alone (complete, 20,000 x 16), before ->
 #     after: 2 threads 8.74 -> 6.86 s wall; one thread 8.28 -> 7.03 s.
 #     scikit-learn's linkage runs on one core and keeps it when another
