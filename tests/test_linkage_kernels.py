@@ -195,6 +195,60 @@ def test_matrix_linkage_matches_scipy(name, method, dtype):
                          ties=name == "duplicates" or dtype == np.float32)
 
 
+def _nn_chain_reference(D, method):
+    """The nearest-neighbour chain with a search at every step and no cached
+    neighbours: the merges (a, b, height) in discovery order, with the
+    kernel's rules (first smallest index on ties, the chain's previous
+    element wins unless something is strictly nearer, y = max survives)."""
+    n = squareform(D).shape[0]
+    S = squareform(D).astype(np.float64)
+    active = list(range(n))
+    size = [1.0] * n
+    chain, merges = [], []
+    while len(active) > 1:
+        if not chain:
+            chain = [active[0]]
+        while True:
+            x = chain[-1]
+            best, y = np.inf, -1
+            for i in active:
+                if i != x and S[x, i] < best:
+                    best, y = S[x, i], i
+            if len(chain) > 1 and not best < S[chain[-2], x]:
+                y, best = chain[-2], S[chain[-2], x]
+                break
+            chain.append(y)
+        chain = chain[:-2]
+        lo, hi = min(x, y), max(x, y)
+        merges.append((lo, hi, best))
+        for i in active:
+            if i != lo and i != hi:
+                d_lo, d_hi = float(S[i, lo]), float(S[i, hi])
+                if method == "average":
+                    new = (size[lo] * d_lo + size[hi] * d_hi) / (size[lo] + size[hi])
+                else:
+                    new = d_lo if d_lo > d_hi else d_hi
+                S[i, hi] = S[hi, i] = new
+        size[hi] += size[lo]
+        active.remove(lo)
+    return merges
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+@pytest.mark.parametrize("method", ["complete", "average"])
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_matrix_linkage_cached_neighbours_exact(metric, method, n_threads):
+    # The kernel keeps each cluster's first and second nearest neighbours
+    # across merges instead of searching again; integer points on a small
+    # grid make many exactly equal distances, where a wrong cache shows as a
+    # different merge order. Merges and heights must be equal to the bit.
+    X = np.random.RandomState(3).randint(0, 6, size=(90, 2)).astype(np.float64)
+    D = _linkage.pairwise_condensed(X, metric, 1)
+    expected = _nn_chain_reference(D.copy(), method)
+    a, b, h = _linkage.matrix_linkage(D, method, n_threads)
+    assert list(zip(a.tolist(), b.tolist(), h.tolist())) == expected
+
+
 @pytest.mark.parametrize("method", ["complete", "average"])
 @pytest.mark.parametrize("metric", METRICS)
 def test_matrix_linkage_matches_sklearn(method, metric):

@@ -58,6 +58,27 @@
 # cut the searches' share of the time from 3x the updates' to 1.7x
 # (average, 10,000 x 16, perf). Ward gains nothing from the same cache: a
 # merged cluster's distances are new and must be computed anyway.
+# Two more kinds of search are saved. (1) The update pass writes every
+# d(k, x u y) and keeps their NN_KEEP smallest per chunk (reduced in chunk
+# order): the union's nearest neighbours come with the update. (2) Each
+# cluster keeps a list of its NN_KEEP = 4 nearest, a true beginning of its
+# order by (distance, index), i.e. what a search finds. A merge of x and y
+# removes them from the list; the entries before them stay (their distances
+# did not change, and by reducibility the union comes after the first of x
+# and y), and the union goes in at its place when it comes before the last
+# entry kept (ties, or an average rounded down), else stays out (it is
+# somewhere after the list). The list's first entry is the nearest neighbour; an emptied list is
+# searched again when k reaches the chain's end. Searches at 20,000 x 16
+# (complete / average), clusters read in all of them:
+#   the union's search fused (1), one neighbour kept: 43,400 / 40,800
+#     searches, 396 M / 385 M clusters;
+#   two kept: 30,800 / 27,100, 279 M / 255 M;  four kept: 23,900 / 19,800,
+#   218 M / 188 M. The lists cost the update pass a little (they are only
+#   written where they change): average, one thread, 7.42-7.91 s with two,
+#   7.25-7.38 s with four.
+# What is left is bound by memory: perf puts 2/3 of the update pass on its
+# prefetches of the columns x and y (one cache line per entry; the line
+# fill buffers are full), so the work is the lines, not the arithmetic.
 #
 # Parallel parts and determinism. The searches (Prim's update, the chain's
 # nearest neighbour) cut the candidates into fixed chunks of SCAN_CHUNK;
@@ -147,6 +168,55 @@
 # 1.2 s (SciPy 3.6 s on the same matrix). Explicit vectors, 32 lanes in
 # registers, against the first version's plain loops over 16 lanes kept in
 # memory: Prim 20,000 x 16, one thread, 1.93 s -> 0.93 to 1.28 s.
+# Complete/average at 20,000 x 16, session 3 (the machine shared with other
+# sessions, load average 1 to 6; matrix_linkage alone, same matrix, fresh
+# process per run, alternated, checksums of the merges identical):
+#   union's search fused into the update (1): perf samples of the searches
+#     20,064 -> 18,059, updates 13,975 -> 15,536 (their extra compare);
+#     complete, 2 threads, CPU 8.4-9.3 s -> (with (2)) 7.3-7.7 s.
+#   second nearest kept (2, two in the list): average, one thread,
+#     8.28 / 8.29 s -> 7.42 / 7.45 s;
+#     complete 14,000 x 16, one thread, 2.65-2.71 s -> 2.56-2.57 s.
+#   Tried, not kept: a square matrix of the active clusters. Once k active
+#     clusters have k^2 <= n (n - 1) / 2, the condensed matrix is turned in
+#     place into their k x k matrix (compaction forward, rows moved from the
+#     last, lower triangle by tiled transpose: 0.45 s at k = 14,142), so a
+#     search reads a row (8 bytes an entry, not a cache line) and an update
+#     reads rows and writes row and column. The searches fell (perf 18,059
+#     -> 12,349 samples) but the updates rose (15,536 -> 20,389: every entry
+#     now writes a column line, where the condensed update of the rows after
+#     y touches rows only) and the conversion costs more than the rest
+#     saves: complete 14,000 x 16, one thread, 2.61-2.72 s -> 2.97-2.98 s.
+#   Not tried: madvise(MADV_HUGEPAGE) on D: NumPy already advises huge pages
+#     for large arrays (AnonHugePages 1.5 GB during the run), so the column
+#     walks do not miss the TLB. pairwise_condensed's first touch varies
+#     0.4-6.5 s between fresh processes at the same load: the host backing
+#     fresh guest pages (clear_page_erms), not something the kernel orders.
+#   Before and after this session, AgglomerativeClustering's whole step
+#     (n_clusters=20) by /tmp/cmp_link.py: ours pairwise_condensed +
+#     matrix_linkage, 2 threads, against scikit-learn's fit in the same
+#     process, alternated (first run in a fresh process):
+#     before, complete, load 1.1: 2.63 + 5.65 s, 0.42 + 5.05 s; scikit-learn
+#       21.5 s, 21.4 s (2.6x, 3.9x);
+#     after, complete, load 2.1 (another process on one core): 5.10 + 7.22 s,
+#       0.82 + 7.31 s; scikit-learn 21.0 s, 21.5 s (1.7x, 2.7x);
+#     after, average, load 2.2: 3.24 + 7.88 s, 0.88 + 7.19 s; scikit-learn
+#       23.5 s, 24.2 s (2.1x, 3.0x).
+#     after, load 1.3-2.0 (23:02-23:04): complete 3.46 + 4.06 s, 0.48 +
+#       5.39 s; scikit-learn 22.4 s, 23.2 s (3.0x, 3.9x); average 1.78 +
+#       5.26 s, 0.47 + 5.49 s; scikit-learn 25.1 s, 25.1 s (3.6x, 4.2x).
+#     The same load, matrix_linkage alone (complete, 20,000 x 16), before ->
+#     after: 2 threads 8.74 -> 6.86 s wall; one thread 8.28 -> 7.03 s.
+#     scikit-learn's linkage runs on one core and keeps it when another
+#     process takes the other; our team of 2 then runs at the speed of one.
+#   float32 input (a float32 matrix, half the bytes): matrix_linkage,
+#     complete, one thread, 6.00 / 6.17 s against 7.07 s in float64 (load
+#     2.2): only the row parts halve; a column entry costs a cache line
+#     whatever its width.
+#   With the team of 2 on 2 cores shared with other work, wall time is well
+#     above CPU time (complete 20,000: 10.9-12.6 s wall for 7.3-7.7 s CPU)
+#     while one thread runs at wall = CPU: the team's handoffs lose time
+#     slices. The 3x against scikit-learn holds only on an idle machine.
 
 import numpy as np
 
@@ -923,11 +993,61 @@ cdef struct MatrixStep:
     Py_ssize_t lo, hi       # the pair merged (update)
     double n_lo, n_hi
     int average
-    Py_ssize_t* nn          # each cluster's first nearest neighbour, if known
+    # Each cluster's nearest neighbours: the first nn_count[i] of the active
+    # clusters in the order of (distance, index), what a search finds;
+    # (n, NN_KEEP), nn_count[i] = 0 when not known.
+    Py_ssize_t* nn
     double* nn_dist
-    char* nn_known
-    double* chunk_best
+    char* nn_count
+    double* chunk_best      # (n_chunks, NN_KEEP) per chunk, its smallest
     Py_ssize_t* chunk_where
+
+
+cdef enum:
+    # Nearest neighbours kept per cluster. Searches at 20,000 x 16, complete:
+    # 43,400 keeping 1, 30,800 keeping 2, 23,900 keeping 4 (see the header).
+    NN_KEEP = 4
+
+
+cdef inline bint before(double v, Py_ssize_t i, double w, Py_ssize_t j) noexcept nogil:
+    """(v, i) < (w, j) in the order of (distance, index)."""
+    return v < w or (v == w and i < j)
+
+
+cdef inline void topk_insert(double v, Py_ssize_t i, double* b, Py_ssize_t* w) noexcept nogil:
+    """(v, i) into the NN_KEEP smallest so far (b ascending, free slots
+    INFINITY), candidates in ascending index: strict comparisons keep the
+    earlier index first on equal distances."""
+    cdef int m = NN_KEEP - 1
+    if not v < b[m]:
+        return
+    while m > 0 and v < b[m - 1]:
+        b[m] = b[m - 1]
+        w[m] = w[m - 1]
+        m -= 1
+    b[m] = v
+    w[m] = i
+
+
+cdef inline Py_ssize_t first_k_of_chunks(MatrixStep* s, Py_ssize_t n_chunks,
+                                         Py_ssize_t x) noexcept nogil:
+    """The chunks' smallest reduced in chunk order (each chunk's in order, its
+    indices after the earlier chunks') into x's list; the first, or -1."""
+    cdef Py_ssize_t c, m, cnt = 0
+    cdef double* b = s.nn_dist + x * NN_KEEP
+    cdef Py_ssize_t* w = s.nn + x * NN_KEEP
+    for m in range(NN_KEEP):
+        b[m] = INFINITY
+        w[m] = -1
+    for c in range(n_chunks):
+        for m in range(NN_KEEP):
+            if s.chunk_where[c * NN_KEEP + m] >= 0:
+                topk_insert(s.chunk_best[c * NN_KEEP + m], s.chunk_where[c * NN_KEEP + m], b, w)
+    for m in range(NN_KEEP):
+        if w[m] >= 0:
+            cnt += 1
+    s.nn_count[x] = <char> cnt
+    return w[0]
 
 
 cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
@@ -935,9 +1055,14 @@ cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
     """The first nearest active cluster to x among the chunk's."""
     cdef const Py_ssize_t* active = s.active
     cdef const Py_ssize_t* row_off = s.row_off
-    cdef Py_ssize_t x = s.x, n_active = s.n_active, p, i, where = -1
+    cdef Py_ssize_t x = s.x, n_active = s.n_active, p, i, m
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double best = INFINITY, dist
+    cdef double dist
+    cdef double best[NN_KEEP]
+    cdef Py_ssize_t where[NN_KEEP]
+    for m in range(NN_KEEP):
+        best[m] = INFINITY
+        where[m] = -1
     for p in range(c * SCAN_CHUNK, stop):
         i = active[p]
         if i < x:
@@ -949,11 +1074,10 @@ cdef inline void matrix_scan_impl(const floating* D, MatrixStep* s,
             dist = D[row_off[x] + i]
         else:
             continue
-        if dist < best:
-            best = dist
-            where = i
-    s.chunk_best[c] = best
-    s.chunk_where[c] = where
+        topk_insert(dist, i, best, where)
+    for m in range(NN_KEEP):
+        s.chunk_best[c * NN_KEEP + m] = best[m]
+        s.chunk_where[c * NN_KEEP + m] = where[m]
 
 
 cdef inline double lance_williams(int average, double d_x, double d_y,
@@ -970,12 +1094,15 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
     cdef const Py_ssize_t* row_off = s.row_off
     cdef Py_ssize_t lo = s.lo, hi = s.hi, n_active = s.n_active, p, i, q, ahead
     cdef Py_ssize_t stop = min(n_active, (c + 1) * SCAN_CHUNK)
-    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new, best = INFINITY
-    cdef Py_ssize_t where = -1
-    cdef int average = s.average
-    cdef Py_ssize_t* nn = s.nn
-    cdef double* nn_dist = s.nn_dist
-    cdef char* nn_known = s.nn_known
+    cdef double n_lo = s.n_lo, n_hi = s.n_hi, new
+    cdef double best[NN_KEEP]
+    cdef Py_ssize_t where[NN_KEEP]
+    cdef int average = s.average, m, kept, cnt
+    cdef Py_ssize_t* w
+    cdef double* d
+    for m in range(NN_KEEP):
+        best[m] = INFINITY
+        where[m] = -1
     for p in range(c * SCAN_CHUNK, stop):
         i = active[p]
         if i == lo or i == hi:
@@ -996,24 +1123,44 @@ cdef inline void matrix_update_impl(floating* D, MatrixStep* s,
             q = row_off[hi] + i
             D[q] = <floating> lance_williams(average, D[row_off[lo] + i], D[q], n_lo, n_hi)
         new = D[q]
-        # The union's own search, fused: its first nearest among the chunk's
-        # (active ascending, strict comparison), as matrix_scan_impl finds it.
-        if new < best:
-            best = new
-            where = i
-        # i's nearest neighbour stays known unless it was lo or hi: its other
-        # distances did not change, and d(i, lo u hi) >= min(d(i, lo),
-        # d(i, hi)) >= nn_dist[i] (reducibility). Only a tie can make hi the
-        # first nearest.
-        if nn_known[i]:
-            if nn[i] == lo or nn[i] == hi:
-                nn_known[i] = 0
-            else:
-                if new < nn_dist[i] or (new == nn_dist[i] and hi < nn[i]):
-                    nn[i] = hi
-                    nn_dist[i] = new
-    s.chunk_best[c] = best
-    s.chunk_where[c] = where
+        # The union's own search, fused: its nearest among the chunk's
+        # (active ascending, strict comparisons), as matrix_scan_impl.
+        topk_insert(new, i, best, where)
+        # i's list stays a true beginning of its order without lo and hi: its
+        # other distances did not change, and d(i, lo u hi) >= min(d(i, lo),
+        # d(i, hi)) (reducibility), so the union comes after every entry
+        # before lo or hi. It goes in at its place when it comes before the
+        # last entry kept (ties, or an average rounded down), else it is
+        # left out (somewhere after the list). An empty list: searched again
+        # when i reaches the chain's end.
+        cnt = s.nn_count[i]
+        if cnt:
+            w = s.nn + i * NN_KEEP
+            d = s.nn_dist + i * NN_KEEP
+            # Written only where something changes: most lists do not.
+            kept = 0
+            while kept < cnt and w[kept] != lo and w[kept] != hi:
+                kept += 1
+            for m in range(kept + 1, cnt):
+                if w[m] != lo and w[m] != hi:
+                    w[kept] = w[m]
+                    d[kept] = d[m]
+                    kept += 1
+            if kept and before(new, hi, d[kept - 1], w[kept - 1]):
+                m = kept if kept < NN_KEEP else NN_KEEP - 1
+                if kept < NN_KEEP:
+                    kept += 1
+                while m > 0 and before(new, hi, d[m - 1], w[m - 1]):
+                    w[m] = w[m - 1]
+                    d[m] = d[m - 1]
+                    m -= 1
+                w[m] = hi
+                d[m] = new
+            if kept != cnt:
+                s.nn_count[i] = <char> kept
+    for m in range(NN_KEEP):
+        s.chunk_best[c * NN_KEEP + m] = best[m]
+        s.chunk_where[c * NN_KEEP + m] = where[m]
 
 
 cdef void matrix_scan_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
@@ -1130,9 +1277,9 @@ cdef int first_nearest_neighbours(MatrixStep* s, Py_ssize_t n, Team* team,
         if f.row_best[k] < best:
             best = f.row_best[k]
             where = f.row_where[k]
-        s.nn[k] = where
-        s.nn_dist[k] = best
-        s.nn_known[k] = where >= 0
+        s.nn[k * NN_KEEP] = where
+        s.nn_dist[k * NN_KEEP] = best
+        s.nn_count[k] = where >= 0
     free(f.col_best); free(f.col_where); free(f.row_best); free(f.row_where)
     return 0
 
@@ -1166,16 +1313,14 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         s.n_active = n_active
         while True:
             x = chain[chain_len - 1]
-            if s.nn_known[x]:
-                y = s.nn[x]
-                best = s.nn_dist[x]
+            if s.nn_count[x]:
+                y = s.nn[x * NN_KEEP]
+                best = s.nn_dist[x * NN_KEEP]
             else:
                 s.x = x
                 team_run(team, matrix_scan_chunk, s, n_chunks, share)
-                y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
-                s.nn[x] = y
-                s.nn_dist[x] = best
-                s.nn_known[x] = 1
+                y = first_k_of_chunks(s, n_chunks, x)
+                best = s.nn_dist[x * NN_KEEP]
             if chain_len > 1:
                 prev = chain[chain_len - 2]
                 prev_dist = matrix_entry(s, prev, x)
@@ -1198,11 +1343,8 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
         team_run(team, matrix_update_chunk, s, n_chunks, share)
         # The update pass wrote every d(i, lo u hi) and found their first
         # smallest: the union's nearest neighbour without a search of its own.
-        y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
-        s.nn[hi] = y
-        s.nn_dist[hi] = best
-        s.nn_known[hi] = y >= 0
-        s.nn_known[lo] = 0
+        first_k_of_chunks(s, n_chunks, hi)
+        s.nn_count[lo] = 0
         size[hi] = size[lo] + size[hi]
         size[lo] = 0.0
         # lo leaves the active list, which stays ascending.
@@ -1249,22 +1391,22 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
     cdef Py_ssize_t* active = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     cdef double* size = <double*> malloc(n * sizeof(double))
     cdef Py_ssize_t* chain = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    cdef Py_ssize_t* nn = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    cdef double* nn_dist = <double*> malloc(n * sizeof(double))
-    cdef char* nn_known = <char*> malloc(n * sizeof(char))
+    cdef Py_ssize_t* nn = <Py_ssize_t*> malloc(NN_KEEP * n * sizeof(Py_ssize_t))
+    cdef double* nn_dist = <double*> malloc(NN_KEEP * n * sizeof(double))
+    cdef char* nn_count = <char*> malloc(n * sizeof(char))
     cdef Py_ssize_t n_chunks_max = (n + SCAN_CHUNK - 1) // SCAN_CHUNK
-    cdef double* chunk_best = <double*> malloc(n_chunks_max * sizeof(double))
-    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(n_chunks_max * sizeof(Py_ssize_t))
+    cdef double* chunk_best = <double*> malloc(NN_KEEP * n_chunks_max * sizeof(double))
+    cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(NN_KEEP * n_chunks_max * sizeof(Py_ssize_t))
     cdef Py_ssize_t i
     cdef MatrixStep step
     cdef Team team
     cdef int nt = team_threads(n_threads, n, ENTRY_COST)
 
     if (row_off == NULL or active == NULL or size == NULL or chain == NULL
-            or nn == NULL or nn_dist == NULL or nn_known == NULL
+            or nn == NULL or nn_dist == NULL or nn_count == NULL
             or chunk_best == NULL or chunk_where == NULL):
         free(row_off); free(active); free(size); free(chain)
-        free(nn); free(nn_dist); free(nn_known); free(chunk_best); free(chunk_where)
+        free(nn); free(nn_dist); free(nn_count); free(chunk_best); free(chunk_where)
         raise MemoryError()
 
     with nogil:
@@ -1272,11 +1414,11 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
             row_off[i] = n * i - (i * (i + 1)) // 2 - i - 1
             active[i] = i
             size[i] = 1.0
-            nn_known[i] = 0
+            nn_count[i] = 0
         step.D = &D[0]
         step.nn = nn
         step.nn_dist = nn_dist
-        step.nn_known = nn_known
+        step.nn_count = nn_count
         step.is_float = floating is float
         step.row_off = row_off
         step.active = active
@@ -1293,7 +1435,7 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
                 team_work(&team)
 
     free(row_off); free(active); free(size); free(chain)
-    free(nn); free(nn_dist); free(nn_known); free(chunk_best); free(chunk_where)
+    free(nn); free(nn_dist); free(nn_count); free(chunk_best); free(chunk_where)
     return a_arr, b_arr, h_arr
 
 
