@@ -182,35 +182,6 @@ def _sklearn_single_order(metric):
     return True
 
 
-def _single_euclidean(X, n_threads):
-    """single_linkage(X, 'euclidean'), all but one of X's zero rows set aside.
-
-    TEMPORARY workaround, to be removed when the kernel is fixed: the
-    float32 filter of _linkage.single_linkage (agglo-kernels 249881b)
-    compares with NaN when the point added last and an untouched candidate
-    both have norm zero (its error bound 0 * inf), skips them, and with
-    nothing else in the block returns index -1 (wrong merges, then memory
-    corruption: X = [[0.0], [0.0]] gives b = garbage, height inf). One zero
-    row cannot trigger it. The others join it at height 0, a valid minimum
-    spanning tree; merges at height 0 may come in another order than
-    scikit-learn's.
-    """
-    zero = np.flatnonzero(~np.any(X, axis=1))
-    if zero.size < 2:
-        return _linkage.single_linkage(X, "euclidean", n_threads)
-    kept = np.setdiff1d(np.arange(X.shape[0]), zero[1:])
-    a = np.full(zero.size - 1, zero[0], dtype=np.intp)
-    b = zero[1:].astype(np.intp)
-    height = np.zeros(zero.size - 1)
-    if kept.size >= 2:
-        a_kept, b_kept, h_kept = _linkage.single_linkage(
-            np.ascontiguousarray(X[kept]), "euclidean", n_threads)
-        a = np.concatenate([a, kept[a_kept]])
-        b = np.concatenate([b, kept[b_kept]])
-        height = np.concatenate([height, h_kept])
-    return a, b, height
-
-
 def _full_tree(X, linkage, metric, n_threads):
     """Unstructured linkage: (children, distances), node n_samples + i made
     by the i-th merge, merges in SciPy's order."""
@@ -222,9 +193,7 @@ def _full_tree(X, linkage, metric, n_threads):
     if linkage == "ward":
         a, b, height = _linkage.ward_linkage(X, n_threads)
     elif linkage == "single":
-        if kernel_metric == "euclidean":
-            a, b, height = _single_euclidean(X, n_threads)
-        elif kernel_metric is not None:
+        if kernel_metric is not None:
             a, b, height = _linkage.single_linkage(X, kernel_metric, n_threads)
         else:
             a, b, height = _linkage.single_linkage_precomputed(_square_distances(X, metric),

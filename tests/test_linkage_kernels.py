@@ -102,6 +102,28 @@ def test_single_matches_scipy(name, metric, dtype):
     _assert_same_linkage(Z, Z_ref, 1e-10)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_single_euclidean_with_zero_and_duplicate_rows(dtype, n_threads):
+    # The float32 filter's bound is 0 * inf = NaN when the point added last
+    # and an untouched candidate both have norm 0; it once skipped that lane
+    # and returned -1 as the next point (garbage merges, a double free).
+    rng = np.random.RandomState(3)
+    X = rng.randint(-2, 3, size=(70, 3)).astype(dtype)
+    X[[0, 5, 17, 39, 69]] = 0.0
+    cases = [np.zeros((2, 1), dtype), np.zeros((5, 3), dtype),
+             np.zeros((40, 2), dtype), X, np.repeat(X[:7], 9, axis=0)]
+    for data in cases:
+        n = data.shape[0]
+        a, b, height = _linkage.single_linkage(data, "euclidean", n_threads)
+        assert np.all((a >= 0) & (a < n)) and np.all((b >= 0) & (b < n))
+        assert np.all(np.isfinite(height))
+        Z = _Z((a, b, height), n)
+        Z_ref = hierarchy.linkage(data.astype(np.float64), "single")
+        np.testing.assert_allclose(Z[:, 2], Z_ref[:, 2], rtol=1e-10, atol=1e-12)
+        assert hierarchy.is_valid_linkage(Z)
+
+
 @pytest.mark.parametrize("metric", ["euclidean", "manhattan", "l1", "cosine"])
 def test_single_matches_sklearn(metric):
     X = _blobs(200, 5) + 1.0

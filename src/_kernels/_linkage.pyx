@@ -420,6 +420,33 @@ cdef void prim_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
             s.norms, s.metric, s.min_dist, &s.chunk_best[c])
 
 
+cdef Py_ssize_t prim_exact_search(PrimStep* s, double* best) noexcept nogil:
+    """The next point when the searches found none, never -1.
+
+    The filter keeps every lane whose bound is not a finite number, so this
+    should not run; it is here so that no search can hand -1 to the caller as
+    a point. The exact update over all columns, serial, then, if every
+    distance is still +inf (squares overflowing), the first point outside the
+    tree (the padding's min_dist is NaN like the tree's).
+    """
+    cdef Py_ssize_t p, nxt
+    if s.is_float:
+        nxt = prim_update_f(
+            <const float*> s.Xt, s.stride, 0, s.width, s.n_features, s.x, s.x_norm,
+            s.norms, s.metric, s.min_dist, best)
+    else:
+        nxt = prim_update_d(
+            <const double*> s.Xt, s.stride, 0, s.width, s.n_features, s.x, s.x_norm,
+            s.norms, s.metric, s.min_dist, best)
+    if nxt >= 0:
+        return nxt
+    for p in range(s.width):
+        if not isnan(s.min_dist[p]):
+            best[0] = s.min_dist[p]
+            return p
+    return 0
+
+
 cdef void prim_loop(floating* Xt, PrimStep* s, Py_ssize_t n, double* norms,
                     Py_ssize_t* index, double* x, Py_ssize_t* a, Py_ssize_t* b,
                     double* h, Team* team, int n_threads) noexcept nogil:
@@ -440,6 +467,8 @@ cdef void prim_loop(floating* Xt, PrimStep* s, Py_ssize_t n, double* norms,
         n_chunks = (width + SCAN_CHUNK - 1) // SCAN_CHUNK
         team_run(team, prim_chunk, s, n_chunks, worth_sharing(n_threads, width, d))
         nxt = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
+        if nxt < 0:
+            nxt = prim_exact_search(s, &best)
         a[k] = index[cur]
         b[k] = index[nxt]
         h[k] = sqrt(best) if s.metric == EUCLIDEAN_SQ else best

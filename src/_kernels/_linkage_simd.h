@@ -358,7 +358,11 @@ TC_LINK_DISPATCH static ptrdiff_t tc_link_ward_scores_filtered(
                 }                                                               \
                 const tc_link_vd b = tc_link_load_d(min_dist + p0 + 4 * v) * (1.0 + 1e-9); \
                 const tc_link_vd err = 3.0 * u * (nrm + x_norm);                \
-                keep |= sf * shrink < b + err * (b + 1.0) + err * err;          \
+                /* Written as NOT(>=) so that a NaN bound keeps the lane: with  \
+                 * both norms 0, err is 0 and an untouched b is +inf, and      \
+                 * 0 * inf is NaN; skipping that lane could leave no index. */ \
+                const tc_link_vd bound = b + err * (b + 1.0) + err * err;       \
+                keep |= ~(sf * shrink >= bound);                                \
             }                                                                   \
             double block_best;                                                  \
             ptrdiff_t where;                                                    \
