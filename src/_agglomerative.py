@@ -27,7 +27,7 @@ from sklearn.metrics.pairwise import paired_distances
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, check_memory
 
-from ._kernels import _linkage, _linkage_graph
+from ._kernels import _linkage, _linkage_graph, _linkage_matrix
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import FLOAT_DTYPES, Interval, StrOptions, validate_data
 
@@ -196,16 +196,16 @@ def _full_tree(X, linkage, metric, n_threads):
         if kernel_metric is not None:
             a, b, height = _linkage.single_linkage(X, kernel_metric, n_threads)
         else:
-            a, b, height = _linkage.single_linkage_precomputed(_square_distances(X, metric),
+            a, b, height = _linkage_matrix.single_linkage_precomputed(_square_distances(X, metric),
                                                               n_threads)
         smaller_first = not _sklearn_single_order(metric)
     else:
         if kernel_metric is not None:
-            condensed = _linkage.pairwise_condensed(X, kernel_metric, n_threads)
+            condensed = _linkage_matrix.pairwise_condensed(X, kernel_metric, n_threads)
         else:
             D = _square_distances(X, metric)
             condensed = np.ascontiguousarray(D[np.triu_indices(n_samples, k=1)])
-        a, b, height = _linkage.matrix_linkage(condensed, linkage, n_threads)
+        a, b, height = _linkage_matrix.matrix_linkage(condensed, linkage, n_threads)
     Z = _linkage.linkage_from_merges(a, b, height, n_samples, smaller_first=smaller_first)
     return Z[:, :2].astype(np.intp), np.ascontiguousarray(Z[:, 2])
 

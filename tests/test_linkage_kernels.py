@@ -17,7 +17,7 @@ from scipy.spatial.distance import pdist, squareform
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.datasets import make_blobs
 
-from turbocluster._kernels import _linkage
+from turbocluster._kernels import _linkage, _linkage_matrix
 
 DTYPES = [np.float64, np.float32]
 METRICS = ["euclidean", "manhattan", "cosine"]
@@ -149,7 +149,7 @@ def test_single_precomputed_matches_sklearn():
     model = AgglomerativeClustering(
         linkage="single", metric="precomputed", compute_full_tree=True,
         compute_distances=True).fit(D)
-    Z = _Z(_linkage.single_linkage_precomputed(D, 2), X.shape[0])
+    Z = _Z(_linkage_matrix.single_linkage_precomputed(D, 2), X.shape[0])
     np.testing.assert_allclose(Z[:, 2], model.distances_, rtol=1e-10)
     np.testing.assert_array_equal(Z[:, :2], model.children_)
 
@@ -160,7 +160,7 @@ def test_single_precomputed_matches_scipy(name, dtype):
     X = _data(name, np.float64)
     D = np.ascontiguousarray(squareform(pdist(X)), dtype=dtype)
     n = X.shape[0]
-    Z = _Z(_linkage.single_linkage_precomputed(D, 2), n)
+    Z = _Z(_linkage_matrix.single_linkage_precomputed(D, 2), n)
     Z_ref = hierarchy.linkage(squareform(D.astype(np.float64), checks=False), "single")
     _assert_same_linkage(Z, Z_ref, 1e-10)
 
@@ -191,7 +191,7 @@ def test_ward_matches_sklearn():
 @pytest.mark.parametrize("metric", METRICS)
 def test_pairwise_condensed_matches_pdist(metric, dtype):
     X = _data("blobs", dtype)
-    D = _linkage.pairwise_condensed(X, metric, 2)
+    D = _linkage_matrix.pairwise_condensed(X, metric, 2)
     assert D.dtype == dtype
     scipy_metric = "cityblock" if metric == "manhattan" else metric
     D_ref = pdist(X.astype(np.float64), scipy_metric)
@@ -208,9 +208,9 @@ def test_pairwise_condensed_matches_pdist(metric, dtype):
 def test_matrix_linkage_matches_scipy(name, method, dtype):
     X = _data(name, dtype)
     n = X.shape[0]
-    D = _linkage.pairwise_condensed(X, "euclidean", 2)
+    D = _linkage_matrix.pairwise_condensed(X, "euclidean", 2)
     D_ref = D.astype(np.float64)
-    Z = _Z(_linkage.matrix_linkage(D, method, 2), n)
+    Z = _Z(_linkage_matrix.matrix_linkage(D, method, 2), n)
     Z_ref = hierarchy.linkage(D_ref, method)
     # float32: the averages are rounded to float32 at each update.
     _assert_same_linkage(Z, Z_ref, 1e-10 if dtype == np.float64 else 1e-5,
@@ -265,9 +265,9 @@ def test_matrix_linkage_cached_neighbours_exact(metric, method, n_threads):
     # grid make many exactly equal distances, where a wrong cache shows as a
     # different merge order. Merges and heights must be equal to the bit.
     X = np.random.RandomState(3).randint(0, 6, size=(90, 2)).astype(np.float64)
-    D = _linkage.pairwise_condensed(X, metric, 1)
+    D = _linkage_matrix.pairwise_condensed(X, metric, 1)
     expected = _nn_chain_reference(D.copy(), method)
-    a, b, h = _linkage.matrix_linkage(D, method, n_threads)
+    a, b, h = _linkage_matrix.matrix_linkage(D, method, n_threads)
     assert list(zip(a.tolist(), b.tolist(), h.tolist())) == expected
 
 
@@ -278,8 +278,8 @@ def test_matrix_linkage_matches_sklearn(method, metric):
     model = AgglomerativeClustering(
         linkage=method, metric=metric, compute_full_tree=True,
         compute_distances=True).fit(X)
-    D = _linkage.pairwise_condensed(X, metric, 2)
-    Z = _Z(_linkage.matrix_linkage(D, method, 2), X.shape[0])
+    D = _linkage_matrix.pairwise_condensed(X, metric, 2)
+    Z = _Z(_linkage_matrix.matrix_linkage(D, method, 2), X.shape[0])
     np.testing.assert_allclose(Z[:, 2], model.distances_, rtol=1e-10)
     np.testing.assert_array_equal(Z[:, :2], model.children_)
 
@@ -314,13 +314,13 @@ def test_bit_identical_across_threads(dtype):
     X = _large_blobs(dtype)
     for metric in METRICS:
         _identical([_linkage.single_linkage(X, metric, t) for t in (1, 2, 3)])
-        _identical([(_linkage.pairwise_condensed(X, metric, t),) for t in (1, 2, 3)])
+        _identical([(_linkage_matrix.pairwise_condensed(X, metric, t),) for t in (1, 2, 3)])
     _identical([_linkage.ward_linkage(X, t) for t in (1, 2, 3)])
     D = np.ascontiguousarray(squareform(pdist(X)), dtype=dtype)
-    _identical([_linkage.single_linkage_precomputed(D, t) for t in (1, 2, 3)])
-    D = _linkage.pairwise_condensed(X, "euclidean", 1)
+    _identical([_linkage_matrix.single_linkage_precomputed(D, t) for t in (1, 2, 3)])
+    D = _linkage_matrix.pairwise_condensed(X, "euclidean", 1)
     for method in ("complete", "average"):
-        _identical([_linkage.matrix_linkage(D.copy(), method, t) for t in (1, 2, 3)])
+        _identical([_linkage_matrix.matrix_linkage(D.copy(), method, t) for t in (1, 2, 3)])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -333,9 +333,9 @@ def test_large_matches_scipy(dtype):
                          hierarchy.linkage(X64, "single"), 1e-10)
     _assert_same_linkage(_Z(_linkage.ward_linkage(X, 2), n), hierarchy.ward(X64), 1e-10)
     if dtype == np.float64:
-        D = _linkage.pairwise_condensed(X, "euclidean", 2)
+        D = _linkage_matrix.pairwise_condensed(X, "euclidean", 2)
         Z_ref = hierarchy.linkage(D.copy(), "average")
-        _assert_same_linkage(_Z(_linkage.matrix_linkage(D, "average", 2), n), Z_ref,
+        _assert_same_linkage(_Z(_linkage_matrix.matrix_linkage(D, "average", 2), n), Z_ref,
                              1e-10)
 
 
