@@ -17,5 +17,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from error
 
 from ._kmeans import KMeans
+from ._minibatch import MiniBatchKMeans
+from ._mixture import GaussianMixture
 
-__all__ = ["KMeans"]
+__all__ = ["GaussianMixture", "KMeans", "MiniBatchKMeans"]
