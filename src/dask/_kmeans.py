@@ -12,6 +12,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from dask import delayed
+from scipy.spatial.distance import cdist
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -152,23 +153,34 @@ def _pick_row(X, sample_weight, target):
 def _nearest_update(X, sample_weight, state, candidates, first):
     """k-means|| bookkeeping of a block: each sample's squared distance to
     its nearest candidate and that candidate's index, updated with the new
-    candidates (numbered from first); returns the state and the block's
-    weighted cost sum(w D^2)."""
+    candidates ``candidates[first:]``; returns the state and the block's
+    weighted cost sum(w D^2).
+
+    Only the samples that a new candidate may bring closer are read: a
+    sample nearest to candidate j, at D(x), stays nearest to it if
+    D(x)^2 <= min over new candidates c of d(c, c_j)^2 / 4 (the triangle
+    inequality: d(x, c) >= d(c, c_j) - D(x) >= D(x)).
+    """
     n_samples = X.shape[0]
+    new = candidates[first:]
     if state is None:
         d2 = np.full(n_samples, np.inf, dtype=X.dtype)
         nearest = np.full(n_samples, -1, dtype=np.int32)
+        pending = np.arange(n_samples)
     else:
         d2, nearest = state[0].copy(), state[1].copy()
-    if n_samples and candidates.shape[0]:
+        reach = cdist(new, candidates[:first], "sqeuclidean").min(axis=0) / 4
+        pending = np.flatnonzero(d2 > reach[nearest])
+    if pending.size and new.shape[0]:
         n_threads = effective_n_threads()
-        labels = np.empty(n_samples, dtype=np.int32)
-        new_d2 = np.empty(n_samples, dtype=X.dtype)
-        _assign_labels(X, None, candidates, labels, n_threads)
-        _assign.assigned_sq_distances(X, candidates, labels, new_d2, n_threads)
-        closer = new_d2 < d2
-        d2[closer] = new_d2[closer]
-        nearest[closer] = labels[closer] + first
+        rows = X if pending.size == n_samples else X[pending]
+        labels = np.empty(pending.size, dtype=np.int32)
+        new_d2 = np.empty(pending.size, dtype=X.dtype)
+        _assign_labels(rows, None, new, labels, n_threads)
+        _assign.assigned_sq_distances(rows, new, labels, new_d2, n_threads)
+        closer = new_d2 < d2[pending]
+        d2[pending[closer]] = new_d2[closer]
+        nearest[pending[closer]] = labels[closer] + first
     weights = np.ones(n_samples) if sample_weight is None else sample_weight
     cost = float(np.dot(weights.astype(np.float64), d2.astype(np.float64)))
     return (d2, nearest), cost
@@ -528,10 +540,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         candidates = self._draw_rows(data, block_weights, random_state, 1)
         blocks, weights = data.blocks, [data.weight(b) for b in range(data.n_blocks)]
         states = [None] * data.n_blocks
-        new, first = candidates, 0
+        first = 0
         for round_ in range(self.init_max_iter + 1):
-            shared_new = shared(new)
-            outs = persist(*[delayed(_nearest_update, nout=2)(x, w, s, shared_new, first)
+            shared_candidates = shared(candidates)
+            outs = persist(*[delayed(_nearest_update, nout=2)(x, w, s, shared_candidates,
+                                                              first)
                              for x, w, s in zip(blocks, weights, states)])
             states = [o[0] for o in outs]
             cost = compute(tree_sum([o[1] for o in outs]))[0]
@@ -545,7 +558,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             new = np.concatenate(compute(*draws)).astype(data.dtype).reshape(
                 -1, data.shape[1])
             first = candidates.shape[0]
-            candidates = np.concatenate([candidates, new])
+            candidates = np.ascontiguousarray(np.concatenate([candidates, new]))
 
         n_candidates = candidates.shape[0]
         counts = compute(tree_sum([delayed(_candidate_weights)(w, s, n_candidates)
