@@ -35,9 +35,10 @@ def as_dask_array(X):
 
     feature_names = None
     if isinstance(X, dd.DataFrame):
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
         non_numeric = [str(name) for name, dtype in X.dtypes.items()
-                       if not (np.issubdtype(dtype, np.number)
-                               or np.issubdtype(dtype, np.bool_))]
+                       if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype))]
         if non_numeric:
             raise ValueError(
                 f"A dask DataFrame's columns must all be numeric; {non_numeric} "
@@ -58,6 +59,9 @@ def as_dask_array(X):
         X = X.astype(np.float64)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
+    # The kernels read C-ordered rows; a DataFrame's blocks are Fortran-ordered.
+    # A no-op (no copy) for blocks that already are.
+    X = X.map_blocks(np.ascontiguousarray, dtype=X.dtype)
     return X, feature_names
 
 

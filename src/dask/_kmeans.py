@@ -206,15 +206,19 @@ def _candidate_weights(sample_weight, state, n_candidates):
 
 
 def _predict_block(X, model):
+    if not X.shape[0]:
+        return np.empty(0, dtype=np.int32)
     return model.predict(X)
 
 
 def _transform_block(X, model):
+    if not X.shape[0]:
+        return np.empty((0, model.cluster_centers_.shape[0]), dtype=X.dtype)
     return model.transform(X)
 
 
 def _score_block(X, model):
-    return np.atleast_1d(np.float64(model.score(X)))
+    return np.atleast_1d(np.float64(model.score(X) if X.shape[0] else 0.0))
 
 
 ###############################################################################

@@ -95,6 +95,11 @@ def _random_resp(n_samples, n_components, dtype, seed):
 
 
 def _call_block(X, model, method):
+    if not X.shape[0]:
+        dtype = np.result_type(X.dtype, model.means_.dtype)
+        return {"predict": np.empty(0, dtype=np.intp),
+                "score_samples": np.empty(0, dtype=dtype),
+                "predict_proba": np.empty((0, model.n_components), dtype=dtype)}[method]
     return getattr(model, method)(X)
 
 
