@@ -150,11 +150,11 @@ def _pick_row(X, sample_weight, target):
     return X[min(index, X.shape[0] - 1)].copy()
 
 
-def _nearest_update(X, sample_weight, state, candidates, first):
+def _nearest_update(X, sample_weight, state, pool):
     """k-means|| bookkeeping of a block: each sample's squared distance to
     its nearest candidate and that candidate's index, updated with the new
-    candidates ``candidates[first:]``; returns the state and the block's
-    weighted cost sum(w D^2).
+    candidates of the pool (candidates, first): ``candidates[first:]``;
+    returns the state and the block's weighted cost sum(w D^2).
 
     Only the samples that a new candidate may bring closer are read: a
     sample nearest to candidate j, at D(x), stays nearest to it if
@@ -162,6 +162,7 @@ def _nearest_update(X, sample_weight, state, candidates, first):
     inequality: d(x, c) >= d(c, c_j) - D(x) >= D(x)).
     """
     n_samples = X.shape[0]
+    candidates, first = pool
     new = candidates[first:]
     if state is None:
         d2 = np.full(n_samples, np.inf, dtype=X.dtype)
@@ -186,19 +187,34 @@ def _nearest_update(X, sample_weight, state, candidates, first):
     return (d2, nearest), cost
 
 
-def _sample_block(X, sample_weight, state, factor, seed):
+def _sample_block(X, sample_weight, state, oversampling, cost, seed):
     """Bahmani et al.'s draw in a block: each sample independently, with
-    probability min(1, factor * w D^2); factor = l / cost. The generator is
-    seeded by (run seed, round, block): the same draws on any worker."""
+    probability min(1, l w D^2 / cost), l = oversampling (none if the cost
+    is zero: every sample is a candidate). The generator is seeded by (run
+    seed, round, block): the same draws on any worker."""
+    if not cost > 0:
+        return X[:0]
     d2 = state[0].astype(np.float64)
     if sample_weight is not None:
         d2 = d2 * sample_weight
     rng = np.random.default_rng(seed)
-    chosen = rng.random(X.shape[0]) < factor * d2
+    chosen = rng.random(X.shape[0]) < (oversampling / cost) * d2
     return X[chosen]
 
 
-def _candidate_weights(sample_weight, state, n_candidates):
+def _first_pool(row):
+    return np.ascontiguousarray(row[None]), 0
+
+
+def _grow_pool(pool, *draws):
+    """The pool after a round: the candidates so far and the new draws
+    (in block order), and where the new ones start."""
+    candidates = pool[0]
+    return np.ascontiguousarray(np.concatenate((candidates,) + draws)), candidates.shape[0]
+
+
+def _candidate_weights(sample_weight, state, pool):
+    n_candidates = pool[0].shape[0]
     nearest = state[1]
     weights = None if sample_weight is None else sample_weight.astype(np.float64)
     return np.bincount(nearest, weights=weights, minlength=n_candidates).astype(
@@ -514,10 +530,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
     # -- initialisation ------------------------------------------------------
 
-    def _draw_rows(self, data, block_weights, random_state, n_rows):
-        """n_rows samples drawn with probability proportional to their
-        weight (with replacement): the block on the client, the row in it
-        on its worker."""
+    def _row_tasks(self, data, block_weights, random_state, n_rows):
+        """Tasks picking n_rows samples with probability proportional to
+        their weight (with replacement): the block on the client, the row in
+        it on its worker."""
         bounds = np.cumsum(block_weights)
         rows = []
         for target in random_state.random_sample(n_rows) * bounds[-1]:
@@ -527,6 +543,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                 b -= 1
             local = target - (bounds[b - 1] if b else 0.0)
             rows.append(delayed(_pick_row)(data.blocks[b], data.weight(b), local))
+        return rows
+
+    def _draw_rows(self, data, block_weights, random_state, n_rows):
+        rows = self._row_tasks(data, block_weights, random_state, n_rows)
         return np.asarray(compute(*rows), dtype=data.dtype).reshape(n_rows, -1)
 
     def _initial_centers(self, data, init, random_state, block_weights):
@@ -540,33 +560,36 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         """k-means|| (Bahmani et al. 2012), its candidates clustered in memory."""
         k = self.n_clusters
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        factor = self.oversampling_factor * k
-        candidates = self._draw_rows(data, block_weights, random_state, 1)
+        oversampling = self.oversampling_factor * k
+        first_row, = self._row_tasks(data, block_weights, random_state, 1)
         blocks, weights = data.blocks, [data.weight(b) for b in range(data.n_blocks)]
+        # All the rounds are one graph: each round's draws wait on the tree
+        # sum of its costs on the workers, and the client only receives the
+        # candidates and their weights at the end.
+        pool = delayed(_first_pool)(first_row)
         states = [None] * data.n_blocks
-        first = 0
+        costs = []
         for round_ in range(self.init_max_iter + 1):
-            shared_candidates = shared(candidates)
-            outs = persist(*[delayed(_nearest_update, nout=2)(x, w, s, shared_candidates,
-                                                              first)
-                             for x, w, s in zip(blocks, weights, states)])
+            outs = [delayed(_nearest_update, nout=2)(x, w, s, pool)
+                    for x, w, s in zip(blocks, weights, states)]
             states = [o[0] for o in outs]
-            cost = compute(tree_sum([o[1] for o in outs]))[0]
-            if self.verbose:
-                print(f"k-means|| round {round_}: {candidates.shape[0]} candidates, "
-                      f"cost {cost}")
-            if round_ == self.init_max_iter or not cost > 0:
+            costs.append(tree_sum([o[1] for o in outs]))
+            if round_ == self.init_max_iter:
                 break
-            draws = [delayed(_sample_block)(x, w, s, factor / cost, (seed, round_, b))
+            draws = [delayed(_sample_block)(x, w, s, oversampling, costs[-1],
+                                            (seed, round_, b))
                      for b, (x, w, s) in enumerate(zip(blocks, weights, states))]
-            new = np.concatenate(compute(*draws)).astype(data.dtype).reshape(
-                -1, data.shape[1])
-            first = candidates.shape[0]
-            candidates = np.ascontiguousarray(np.concatenate([candidates, new]))
+            pool = delayed(_grow_pool)(pool, *draws)
+        counts = tree_sum([delayed(_candidate_weights)(w, s, pool)
+                           for w, s in zip(weights, states)])
+        (candidates, _), counts, costs = compute(pool, counts, costs)
+        candidates = np.ascontiguousarray(candidates, dtype=data.dtype)
+        if self.verbose:
+            for round_, cost in enumerate(costs):
+                print(f"k-means|| round {round_}: cost {cost}")
+            print(f"k-means||: {candidates.shape[0]} candidates")
 
         n_candidates = candidates.shape[0]
-        counts = compute(tree_sum([delayed(_candidate_weights)(w, s, n_candidates)
-                                   for w, s in zip(weights, states)]))[0]
         if n_candidates <= k:
             # Fewer candidates than clusters: the data has at most this many
             # distinct samples. The others start on the first candidate and
