@@ -174,16 +174,27 @@ def _nearest_update(X, sample_weight, state, pool):
         pending = np.flatnonzero(d2 > reach[nearest])
     if pending.size and new.shape[0]:
         n_threads = effective_n_threads()
-        rows = X if pending.size == n_samples else X[pending]
-        labels = np.empty(pending.size, dtype=np.int32)
-        new_d2 = np.empty(pending.size, dtype=X.dtype)
+        # Gathering the pending rows costs about as much as reading them
+        # twice: past half the block, all rows are read where they are.
+        every = 2 * pending.size > n_samples
+        rows = X if every else X[pending]
+        labels = np.empty(rows.shape[0], dtype=np.int32)
+        new_d2 = np.empty(rows.shape[0], dtype=X.dtype)
         _assign_labels(rows, None, new, labels, n_threads)
         _assign.assigned_sq_distances(rows, new, labels, new_d2, n_threads)
-        closer = new_d2 < d2[pending]
-        d2[pending[closer]] = new_d2[closer]
-        nearest[pending[closer]] = labels[closer] + first
-    weights = np.ones(n_samples) if sample_weight is None else sample_weight
-    cost = float(np.dot(weights.astype(np.float64), d2.astype(np.float64)))
+        labels += first
+        if every:
+            closer = new_d2 < d2
+            np.copyto(d2, new_d2, where=closer)
+            np.copyto(nearest, labels, where=closer)
+        else:
+            closer = new_d2 < d2[pending]
+            d2[pending[closer]] = new_d2[closer]
+            nearest[pending[closer]] = labels[closer]
+    if sample_weight is None:
+        cost = float(np.sum(d2, dtype=np.float64))
+    else:
+        cost = float(np.dot(sample_weight.astype(np.float64), d2.astype(np.float64)))
     return (d2, nearest), cost
 
 
