@@ -168,6 +168,9 @@ def _nearest_update(X, sample_weight, state, pool):
         d2 = np.full(n_samples, np.inf, dtype=X.dtype)
         nearest = np.full(n_samples, -1, dtype=np.int32)
         pending = np.arange(n_samples)
+    elif not new.shape[0]:
+        d2, nearest = state
+        pending = np.arange(0)
     else:
         d2, nearest = state[0].copy(), state[1].copy()
         reach = cdist(new, candidates[:first], "sqeuclidean").min(axis=0) / 4
@@ -378,8 +381,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     >>> km = KMeans(n_clusters=2, random_state=0).fit(da.from_array(X, chunks=3))
     >>> np.sort(km.cluster_centers_[:, 0])
     array([ 1., 10.])
-    >>> km.predict(da.from_array(X, chunks=3)).compute().tolist()
-    [1, 1, 1, 0, 0, 0]
+    >>> km.inertia_
+    16.0
+    >>> labels = km.predict(da.from_array(X, chunks=3))  # lazy
+    >>> bool((labels.compute() == km.labels_.compute()).all())
+    True
     """
 
     _parameter_constraints: dict = {
