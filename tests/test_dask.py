@@ -202,6 +202,7 @@ def test_gaussian_mixture_equals_in_memory_from_the_same_init(client, data,
     assert ours.n_iter_ == ref.n_iter_
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_gaussian_mixture_fit_predict_and_conversion(client, data):
     Xd = _uneven(data.astype(np.float32))
     ours = tcd.GaussianMixture(6, random_state=0)
@@ -243,6 +244,8 @@ def test_minibatch_equals_in_memory(client, data, init):
                                   local.predict(data))
 
 
+# The samples travel in the graph (from_array): Dask warns of a large graph.
+@pytest.mark.filterwarnings("ignore:Sending large graph:UserWarning")
 def test_worker_killed_during_fit(client):
     """A worker process killed in the middle of a fit: the fit ends with the
     right answer (Dask recomputes what was lost) or raises; never a wrong
