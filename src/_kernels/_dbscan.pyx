@@ -109,6 +109,29 @@
 # cluster) and only then tests the distance (0.23 -> 0.08 s, one thread, on
 # dbscan_2d's 291,609 core samples).
 #
+# float32 in the grid's count loop. It used to read each candidate's float32
+# features with a stride of 3 and convert them in the loop: gcc found no
+# SSE2 (baseline) vector type for those loads at the float64 loop's width
+# of 2 and left the loop scalar, with a branch per candidate (-fopt-info-vec:
+# "no vectype for stmt"; perf annotate: cvtss2sd and
+# comisd/jae where float64 has subpd/cmplepd/andpd). dbscan_dense's count
+# pass took 2.9 s in float32 against 0.90 s in float64 (one thread). The
+# pass now goes block by block of WEIGHT_BLOCK candidates, every sample of
+# the query cell against a block before the next: a float32 block is
+# converted to float64 (exactly) once per cell rather than once per sample,
+# 0.6% of the pass, and the vectorised float64 loop runs on it; each
+# sample's count still adds the same block sums in the same order, so the
+# counts are bit-identical. dbscan_dense, 2 threads, medians of 5 runs
+# alternating old and new and the dtypes in one process, with other jobs
+# on the 2 cores (load 8-10, so about 3x the idle figures above), per pass
+# in seconds (counts / union / borders / whole fit):
+#   float32 before 6.67 / 0.96 / 0.03 / 8.06, after 2.12 / 1.11 / 0.03 / 3.37;
+#   float64 before 2.22 / 1.13 / 0.04 / 3.46, after 2.12 / 0.99 / 0.04 / 3.32
+# (the union pass is the same code before and after: its spread is noise;
+# one thread it takes 0.43 s in both dtypes). One thread, perf's samples
+# in the count kernel: float32 35,241 before, 11,229 after; float64 11,559
+# after. dbscan_2d's count pass gained too (float32 0.128 -> 0.092 s, float64 0.103 -> 0.090 s, 2 threads).
+#
 # Each row of a pass belongs to one thread, which visits its columns in index
 # order: the counts and the labels are bit-identical for any number of threads.
 
@@ -116,6 +139,7 @@ from cython cimport floating
 from cython.parallel cimport parallel, prange
 from libc.float cimport FLT_EPSILON, DBL_EPSILON
 from libc.stdlib cimport malloc, free
+from libc.string cimport memset
 
 from _blas cimport gemm_abt
 from _reduce cimport team_size
@@ -217,62 +241,73 @@ cdef enum:
     WEIGHT_BLOCK = 256
 
 
-cdef inline double add_weights_within(
-        double total, const floating* X, Py_ssize_t lo, Py_ssize_t hi,
-        const floating* a, Py_ssize_t n_features, const double* w,
-        double eps2) noexcept nogil:
-    """total plus the sum of w[q] over the rows q in [lo, hi) of X within eps
-    of a (the exact test).
+cdef inline const double* as_float64(const floating* X, Py_ssize_t n,
+                                     double* scratch) noexcept nogil:
+    """X's n values in float64: X itself if it is float64, else converted
+    (exactly) into scratch."""
+    cdef Py_ssize_t k
+    if floating is double:
+        return X
+    else:
+        for k in range(n):
+            scratch[k] = X[k]
+        return scratch
 
-    Block by block, first w[q] * (d2 <= eps^2) for every candidate: no
-    reduction, no branch, so with 2 or 3 features (a constant stride) the
-    loop vectorises even though the distances are summed strictly in
-    feature order (this module is built without reassociation). Then the
-    block is summed in four interleaved partial sums (q mod 4), combined as
-    (s0 + s1) + (s2 + s3): an order fixed by the code, whatever the threads
-    (scikit-learn's np.sum has its own; with integer weights every order
-    gives the same sum), and four chains rather than one add's latency."""
+
+cdef inline double block_weight_within(
+        const floating* a, const double* Y, Py_ssize_t n, Py_ssize_t n_features,
+        const double* w, double eps2) noexcept nogil:
+    """The sum of w[k] over the n rows k of Y (float64; at most WEIGHT_BLOCK)
+    within eps of a (the exact test).
+
+    First w[k] * (d2 <= eps^2) for every candidate: no reduction, no branch,
+    so with 2 or 3 features (a constant stride) the loop vectorises even
+    though the distances are summed strictly in feature order (this module
+    is built without reassociation). Then the block is summed in four
+    interleaved partial sums (k mod 4), combined as (s0 + s1) + (s2 + s3):
+    an order fixed by the code, whatever the threads (scikit-learn's np.sum
+    has its own; with integer weights every order gives the same sum), and
+    four chains rather than one add's latency."""
     cdef double buf[WEIGHT_BLOCK]
     cdef double a0, a1, a2, t0, t1, t2, s0, s1, s2, s3
-    cdef Py_ssize_t q0, n, k
+    cdef Py_ssize_t k, f
     a0 = a[0]
     a1 = a[1] if n_features > 1 else 0.0
     a2 = a[2] if n_features > 2 else 0.0
-    q0 = lo
-    while q0 < hi:
-        n = min(<Py_ssize_t> WEIGHT_BLOCK, hi - q0)
-        if n_features == 2:
-            for k in range(n):
-                t0 = a0 - <double> X[2 * (q0 + k)]
-                t1 = a1 - <double> X[2 * (q0 + k) + 1]
-                buf[k] = w[q0 + k] * <double> (t0 * t0 + t1 * t1 <= eps2)
-        elif n_features == 3:
-            for k in range(n):
-                t0 = a0 - <double> X[3 * (q0 + k)]
-                t1 = a1 - <double> X[3 * (q0 + k) + 1]
-                t2 = a2 - <double> X[3 * (q0 + k) + 2]
-                buf[k] = w[q0 + k] * <double> ((t0 * t0 + t1 * t1) + t2 * t2 <= eps2)
-        else:
-            for k in range(n):
-                buf[k] = w[q0 + k] * <double> (
-                    exact_sq_distance(a, X + (q0 + k) * n_features, n_features) <= eps2)
-        s0 = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        s3 = 0.0
-        k = 0
-        while k + 4 <= n:
-            s0 = s0 + buf[k]
-            s1 = s1 + buf[k + 1]
-            s2 = s2 + buf[k + 2]
-            s3 = s3 + buf[k + 3]
-            k = k + 4
-        while k < n:
-            s0 = s0 + buf[k]
-            k = k + 1
-        total = total + ((s0 + s1) + (s2 + s3))
-        q0 = q0 + n
-    return total
+    if n_features == 2:
+        for k in range(n):
+            t0 = a0 - Y[2 * k]
+            t1 = a1 - Y[2 * k + 1]
+            buf[k] = w[k] * <double> (t0 * t0 + t1 * t1 <= eps2)
+    elif n_features == 3:
+        for k in range(n):
+            t0 = a0 - Y[3 * k]
+            t1 = a1 - Y[3 * k + 1]
+            t2 = a2 - Y[3 * k + 2]
+            buf[k] = w[k] * <double> ((t0 * t0 + t1 * t1) + t2 * t2 <= eps2)
+    else:
+        # exact_sq_distance's loop, on float64 candidates.
+        for k in range(n):
+            s0 = 0.0
+            for f in range(n_features):
+                t0 = <double> a[f] - Y[k * n_features + f]
+                s0 = s0 + t0 * t0
+            buf[k] = w[k] * <double> (s0 <= eps2)
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    k = 0
+    while k + 4 <= n:
+        s0 = s0 + buf[k]
+        s1 = s1 + buf[k + 1]
+        s2 = s2 + buf[k + 2]
+        s3 = s3 + buf[k + 3]
+        k = k + 4
+    while k < n:
+        s0 = s0 + buf[k]
+        k = k + 1
+    return (s0 + s1) + (s2 + s3)
 
 
 cdef inline bint within_eps(double d2, const floating* a, const floating* b,
@@ -307,6 +342,215 @@ cdef inline bint boxes_apart(const double* lo_a, const double* hi_a, const doubl
     return s > eps2
 
 
+# ---------------------------------------------------------------------------
+# The brute-force passes: one traversal of the tiles (tile_pass), one visitor
+# per pass for the pairs of a tile.
+#
+# tile_pass hands each thread whole blocks of ROW_BLOCK rows; for each, it
+# visits the blocks of COL_BLOCK columns in order, skips those whose boxes
+# are more than eps apart, computes the tile's -2 <y_i, x_j> by GEMM and
+# calls the pass's visitor on it. The pass selector is constant per call and
+# tested once per tile (128 x 128 pairs), so the visitors keep their own
+# tight loops (the count loop's partial sum stays in a register, the row's
+# part of the margin is hoisted out of it: the same instructions as when
+# each pass had its own traversal). dbscan_10d, the same session, old and
+# new alternating in one process, identical outputs: 2 threads, medians of
+# 7 fits, other jobs on the cores, float64 4.05 -> 4.04 s, float32 3.63 ->
+# 3.71 s; one thread, CPU seconds, medians of 5, counts / union / borders /
+# predict: float64 0.967 / 0.309 / 0.342 / 0.297 -> 0.987 / 0.287 / 0.337 /
+# 0.310, float32 0.930 / 0.292 / 0.296 / 0.259 -> 0.938 / 0.300 / 0.283 /
+# 0.263 (perf's samples in the count pass, two runs each: 11,789 and 11,478
+# -> 11,824 and 11,965).
+# ---------------------------------------------------------------------------
+
+cdef enum:
+    # The passes of tile_pass.
+    PASS_COUNTS = 0
+    PASS_UNION = 1
+    PASS_LABELS = 2
+
+
+cdef struct Boxes:
+    # Per-feature float64 bounds of each block of ROW_BLOCK rows and of
+    # COL_BLOCK columns (row_lo[b * n_features + k] ...); NULL: no pruning.
+    const double* row_lo
+    const double* row_hi
+    const double* col_lo
+    const double* col_hi
+
+
+cdef struct PassData:
+    # What a pass reads besides the samples, and what it writes.
+    const double* sample_weight     # PASS_COUNTS: IN, one per column
+    double* weights                 # PASS_COUNTS: OUT, one per row
+    Py_ssize_t* forest              # PASS_UNION: INOUT, parent[i] <= i
+    const Py_ssize_t* core_labels   # PASS_LABELS: IN, one per column
+    const Py_ssize_t* core_index    # PASS_LABELS: IN, NULL: the column
+    Py_ssize_t* labels              # PASS_LABELS: OUT, one per row
+    int mode                        # PASS_LABELS: MODE_*
+
+
+cdef struct Tile:
+    # Rows r0 .. r0 + n_rows - 1 of Y against columns c0 .. c0 + n_cols - 1
+    # of X; the GEMM's block is n_rows x n_cols, row-major.
+    Py_ssize_t r0, n_rows, c0, n_cols, n_features
+    double eps2, scale
+
+
+cdef Boxes block_boxes(const double[:, ::1] row_lo, const double[:, ::1] row_hi,
+                       const double[:, ::1] col_lo, const double[:, ::1] col_hi):
+    """The boxes of the optional arguments, all NULL unless both are given."""
+    cdef Boxes boxes = Boxes(NULL, NULL, NULL, NULL)
+    if row_lo is not None and row_lo.shape[0] > 0 and col_lo is not None and col_lo.shape[0] > 0:
+        boxes = Boxes(&row_lo[0, 0], &row_hi[0, 0], &col_lo[0, 0], &col_hi[0, 0])
+    return boxes
+
+
+cdef inline double row_margin(const Tile* t, double y_sq) noexcept nogil:
+    """The part of the GEMM's rounding margin that depends on the row alone."""
+    return t.scale * y_sq + 4.0 * DBL_EPSILON * t.eps2
+
+
+cdef inline double tile_sq_distance(const Tile* t, const floating* tile, const floating* y_sq,
+                                    const floating* x_sq, Py_ssize_t r,
+                                    Py_ssize_t j) noexcept nogil:
+    """The GEMM's estimate of ||y_i - x_j||^2, i = t.r0 + r, column t.c0 + j."""
+    return <double> tile[r * t.n_cols + j] + y_sq[t.r0 + r] + x_sq[t.c0 + j]
+
+
+cdef inline bint tile_within(const Tile* t, const floating* tile, const floating* Y,
+                             const floating* y_sq, const floating* X, const floating* x_sq,
+                             Py_ssize_t r, Py_ssize_t j) noexcept nogil:
+    """Whether row t.r0 + r of Y and row t.c0 + j of X are within eps (the
+    exact test, decided from the estimate where it is outside the margin)."""
+    cdef Py_ssize_t i = t.r0 + r, q = t.c0 + j
+    return within_eps(tile_sq_distance(t, tile, y_sq, x_sq, r, j),
+                      Y + i * t.n_features, X + q * t.n_features, t.n_features,
+                      row_margin(t, y_sq[i]) + t.scale * x_sq[q], t.eps2)
+
+
+cdef inline void count_tile(const Tile* t, const floating* tile, const floating* Y,
+                            const floating* y_sq, const floating* X, const floating* x_sq,
+                            PassData* data) noexcept nogil:
+    """weights[i] += the weights of the tile's columns within eps of row i,
+    added in column order."""
+    cdef Py_ssize_t r, j
+    cdef double total
+    for r in range(t.n_rows):
+        total = 0.0
+        for j in range(t.n_cols):
+            if tile_within(t, tile, Y, y_sq, X, x_sq, r, j):
+                total = total + data.sample_weight[t.c0 + j]
+        data.weights[t.r0 + r] += total
+
+
+cdef inline void union_tile(const Tile* t, const floating* tile, const floating* Y,
+                            const floating* y_sq, const floating* X, const floating* x_sq,
+                            PassData* data) noexcept nogil:
+    """Unite every pair (i, j) of the tile within eps with j > i (Y is X)."""
+    cdef Py_ssize_t r, j, i
+    for r in range(t.n_rows):
+        i = t.r0 + r
+        for j in range(max(i + 1 - t.c0, 0), t.n_cols):
+            if tile_within(t, tile, Y, y_sq, X, x_sq, r, j):
+                uf_union(data.forest, i, t.c0 + j)
+
+
+cdef inline void label_tile(const Tile* t, const floating* tile, const floating* Y,
+                            const floating* y_sq, const floating* X, const floating* x_sq,
+                            PassData* data, double* best_sq,
+                            Py_ssize_t* best_at) noexcept nogil:
+    """Each row's label so far, against the tile's core samples: the
+    smallest label within eps, or that of the nearest (best_sq, best_at:
+    the row's nearest so far, its exact squared distance and index)."""
+    cdef Py_ssize_t r, j, i, q, k
+    cdef double d2, exact, margin_base
+    cdef Py_ssize_t* out = data.labels
+    for r in range(t.n_rows):
+        i = t.r0 + r
+        margin_base = row_margin(t, y_sq[i])
+        for j in range(t.n_cols):
+            q = t.c0 + j
+            if data.mode == MODE_SMALLEST_LABEL:
+                if (out[i] < 0 or data.core_labels[q] < out[i]) and tile_within(
+                        t, tile, Y, y_sq, X, x_sq, r, j):
+                    out[i] = data.core_labels[q]
+            elif tile_sq_distance(t, tile, y_sq, x_sq, r, j) <= (
+                    best_sq[r] + margin_base + t.scale * x_sq[q]):
+                # Candidates are compared by their exact distances; ties go
+                # to the lowest index (core_index[q], else q: columns come in
+                # increasing q).
+                exact = exact_sq_distance(Y + i * t.n_features, X + q * t.n_features,
+                                          t.n_features)
+                k = q if data.core_index == NULL else data.core_index[q]
+                if exact < best_sq[r] or (exact == best_sq[r] and (
+                        best_at[r] < 0 or k < best_at[r])):
+                    best_sq[r] = exact
+                    best_at[r] = k
+                    out[i] = data.core_labels[q]
+
+
+cdef void tile_pass(int which, const floating[:, ::1] Y, const floating[::1] y_sq,
+                    const floating[:, ::1] X, const floating[::1] x_sq, double eps,
+                    Boxes boxes, PassData* data, int n_threads):
+    """One pass (PASS_COUNTS, PASS_UNION or PASS_LABELS) over the tiles of
+    rows of Y against rows of X that boxes do not prune (see the section's
+    top). PASS_UNION visits only the tiles on or above the diagonal (Y is X)."""
+    cdef Py_ssize_t n_y = Y.shape[0]
+    cdef Py_ssize_t n_x = X.shape[0]
+    cdef Py_ssize_t n_features = X.shape[1]
+    cdef Py_ssize_t n_row_blocks = (n_y + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef Py_ssize_t n_col_blocks = (n_x + COL_BLOCK - 1) // COL_BLOCK
+    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r
+    cdef double eps2 = eps * eps
+    cdef double scale = margin_scale(<floating> 0, n_features)
+    cdef Tile t
+    cdef floating* tile
+    cdef double* best_sq
+    cdef Py_ssize_t* best_at
+    if n_y == 0 or n_x == 0:
+        return
+
+    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
+        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
+        best_sq = <double*> malloc(ROW_BLOCK * sizeof(double))
+        best_at = <Py_ssize_t*> malloc(ROW_BLOCK * sizeof(Py_ssize_t))
+        for b in prange(n_row_blocks, schedule='dynamic'):
+            r0 = b * ROW_BLOCK
+            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_y - r0)
+            for r in range(n_rows):
+                if which == PASS_COUNTS:
+                    data.weights[r0 + r] = 0.0
+                elif which == PASS_LABELS:
+                    data.labels[r0 + r] = -1
+                    best_sq[r] = eps2
+                    best_at[r] = -1
+            # The union's pairs (i, j) with j > i only: the columns from
+            # this block on.
+            for cb in range(r0 // COL_BLOCK if which == PASS_UNION else 0, n_col_blocks):
+                c0 = cb * COL_BLOCK
+                n_cols = min(<Py_ssize_t> COL_BLOCK, n_x - c0)
+                if boxes.row_lo != NULL and boxes_apart(
+                        boxes.row_lo + b * n_features, boxes.row_hi + b * n_features,
+                        boxes.col_lo + cb * n_features, boxes.col_hi + cb * n_features,
+                        n_features, eps2):
+                    continue
+                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
+                         &Y[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
+                         0.0, tile, <int> n_cols)
+                t = Tile(r0, n_rows, c0, n_cols, n_features, eps2, scale)
+                if which == PASS_COUNTS:
+                    count_tile(&t, tile, &Y[0, 0], &y_sq[0], &X[0, 0], &x_sq[0], data)
+                elif which == PASS_UNION:
+                    union_tile(&t, tile, &Y[0, 0], &y_sq[0], &X[0, 0], &x_sq[0], data)
+                else:
+                    label_tile(&t, tile, &Y[0, 0], &y_sq[0], &X[0, 0], &x_sq[0], data,
+                               best_sq, best_at)
+        free(best_at)
+        free(best_sq)
+        free(tile)
+
+
 def neighbour_weights(
     const floating[:, ::1] X,
     const floating[::1] x_sq_norms,
@@ -338,56 +582,14 @@ def neighbour_weights(
                                         #     whose boxes are more than eps
                                         #     apart are skipped (boxes_apart)
     """
-    cdef Py_ssize_t n_samples = X.shape[0]
-    cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
-    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j
-    cdef Py_ssize_t n_col_blocks = (n_samples + COL_BLOCK - 1) // COL_BLOCK
-    cdef double eps2 = eps * eps
-    cdef double scale = margin_scale(<floating> 0, n_features)
-    cdef double total, d2, margin_base
-    cdef floating* tile
-    cdef floating* row
-
-    cdef const double* rlo = NULL
-    cdef const double* rhi = NULL
-    cdef const double* clo = NULL
-    cdef const double* chi = NULL
-    if row_lo is not None and row_lo.shape[0] > 0 and col_lo is not None and col_lo.shape[0] > 0:
-        rlo = &row_lo[0, 0]
-        rhi = &row_hi[0, 0]
-        clo = &col_lo[0, 0]
-        chi = &col_hi[0, 0]
-
-    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
-        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
-        for b in prange(n_row_blocks, schedule='dynamic'):
-            r0 = b * ROW_BLOCK
-            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
-            for r in range(n_rows):
-                out[r0 + r] = 0.0
-            for cb in range(n_col_blocks):
-                c0 = cb * COL_BLOCK
-                n_cols = min(<Py_ssize_t> COL_BLOCK, n_samples - c0)
-                if rlo != NULL and boxes_apart(
-                        rlo + b * n_features, rhi + b * n_features,
-                        clo + cb * n_features, chi + cb * n_features, n_features, eps2):
-                    continue
-                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
-                         &X[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
-                         0.0, tile, <int> n_cols)
-                for r in range(n_rows):
-                    i = r0 + r
-                    row = tile + r * n_cols
-                    total = 0.0
-                    margin_base = scale * x_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
-                    for j in range(n_cols):
-                        d2 = <double> row[j] + x_sq_norms[i] + x_sq_norms[c0 + j]
-                        if within_eps(d2, &X[i, 0], &X[c0 + j, 0], n_features,
-                                      margin_base + scale * x_sq_norms[c0 + j], eps2):
-                            total = total + sample_weight[c0 + j]
-                    out[i] += total
-        free(tile)
+    cdef PassData data
+    memset(&data, 0, sizeof(data))  # NULL: the fields other passes use
+    if X.shape[0] == 0:
+        return
+    data.sample_weight = &sample_weight[0]
+    data.weights = &out[0]
+    tile_pass(PASS_COUNTS, X, x_sq_norms, X, x_sq_norms, eps,
+              block_boxes(row_lo, row_hi, col_lo, col_hi), &data, n_threads)
 
 
 def union_core_pairs(
@@ -412,63 +614,15 @@ def union_core_pairs(
     parent : (n_core,)                  # INOUT a forest with parent[i] <= i
                                         #     (np.arange for a fresh one)
     n_threads : int
-    row_lo, row_hi : (n_row_blocks, n_features)   # IN optional: the
-                                        #     per-feature bounds of each block
-                                        #     of ROW_BLOCK rows (float64)
-    col_lo, col_hi : (n_col_blocks, n_features)   # IN the same for blocks of
-                                        #     COL_BLOCK columns; tile pairs
-                                        #     whose boxes are more than eps
-                                        #     apart are skipped (boxes_apart)
+    row_lo, row_hi, col_lo, col_hi      # IN optional, as in neighbour_weights
     """
-    cdef Py_ssize_t n_samples = X.shape[0]
-    cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
-    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j, j0
-    cdef Py_ssize_t n_col_blocks = (n_samples + COL_BLOCK - 1) // COL_BLOCK
-    cdef double eps2 = eps * eps
-    cdef double scale = margin_scale(<floating> 0, n_features)
-    cdef double d2, margin_base
-    cdef floating* tile
-    cdef floating* row
-    cdef Py_ssize_t* forest = &parent[0] if n_samples > 0 else NULL
-
-    cdef const double* rlo = NULL
-    cdef const double* rhi = NULL
-    cdef const double* clo = NULL
-    cdef const double* chi = NULL
-    if row_lo is not None and row_lo.shape[0] > 0 and col_lo is not None and col_lo.shape[0] > 0:
-        rlo = &row_lo[0, 0]
-        rhi = &row_hi[0, 0]
-        clo = &col_lo[0, 0]
-        chi = &col_hi[0, 0]
-
-    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
-        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
-        for b in prange(n_row_blocks, schedule='dynamic'):
-            r0 = b * ROW_BLOCK
-            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
-            # Pairs (i, j) with j > i only: the columns from this block on.
-            for cb in range(r0 // COL_BLOCK, n_col_blocks):
-                c0 = cb * COL_BLOCK
-                n_cols = min(<Py_ssize_t> COL_BLOCK, n_samples - c0)
-                if rlo != NULL and boxes_apart(
-                        rlo + b * n_features, rhi + b * n_features,
-                        clo + cb * n_features, chi + cb * n_features, n_features, eps2):
-                    continue
-                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
-                         &X[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
-                         0.0, tile, <int> n_cols)
-                for r in range(n_rows):
-                    i = r0 + r
-                    row = tile + r * n_cols
-                    margin_base = scale * x_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
-                    j0 = max(i + 1 - c0, 0)
-                    for j in range(j0, n_cols):
-                        d2 = <double> row[j] + x_sq_norms[i] + x_sq_norms[c0 + j]
-                        if within_eps(d2, &X[i, 0], &X[c0 + j, 0], n_features,
-                                      margin_base + scale * x_sq_norms[c0 + j], eps2):
-                            uf_union(forest, i, c0 + j)
-        free(tile)
+    cdef PassData data
+    memset(&data, 0, sizeof(data))  # NULL: the fields other passes use
+    if X.shape[0] == 0:
+        return
+    data.forest = &parent[0]
+    tile_pass(PASS_UNION, X, x_sq_norms, X, x_sq_norms, eps,
+              block_boxes(row_lo, row_hi, col_lo, col_hi), &data, n_threads)
 
 
 def find_roots(Py_ssize_t[::1] parent, Py_ssize_t[::1] out):
@@ -520,88 +674,27 @@ def nearest_core_labels(
     n_threads : int
     row_lo, row_hi : (n_row_blocks, n_features)   # IN optional: the
                                         #     per-feature bounds of each block
-                                        #     of ROW_BLOCK rows (float64)
+                                        #     of ROW_BLOCK rows of Y (float64)
     col_lo, col_hi : (n_col_blocks, n_features)   # IN the same for blocks of
-                                        #     COL_BLOCK columns; tile pairs
-                                        #     whose boxes are more than eps
-                                        #     apart are skipped (boxes_apart)
+                                        #     COL_BLOCK rows of X
     core_index : (n_core,)              # IN optional: the index of each core
                                         #     sample that breaks NEAREST_CORE
                                         #     ties (default: its row)
     """
-    cdef Py_ssize_t n_samples = Y.shape[0]
-    cdef Py_ssize_t n_core = X.shape[0]
-    cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
-    cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r, i, j, k
-    cdef Py_ssize_t n_col_blocks = (n_core + COL_BLOCK - 1) // COL_BLOCK
-    cdef double eps2 = eps * eps
-    cdef double scale = margin_scale(<floating> 0, n_features)
-    cdef double d2, margin_base, exact, best_d2
-    cdef floating* tile
-    cdef floating* row
-    cdef double* best_sq
-    cdef Py_ssize_t* best_at
-    cdef const Py_ssize_t* index = NULL
+    cdef PassData data
+    memset(&data, 0, sizeof(data))  # NULL: the fields other passes use
+    if Y.shape[0] == 0:
+        return
+    if X.shape[0] == 0:
+        out[:] = -1
+        return
+    data.core_labels = &core_labels[0]
     if core_index is not None and core_index.shape[0] > 0:
-        index = &core_index[0]
-
-    cdef const double* rlo = NULL
-    cdef const double* rhi = NULL
-    cdef const double* clo = NULL
-    cdef const double* chi = NULL
-    if row_lo is not None and row_lo.shape[0] > 0 and col_lo is not None and col_lo.shape[0] > 0:
-        rlo = &row_lo[0, 0]
-        rhi = &row_hi[0, 0]
-        clo = &col_lo[0, 0]
-        chi = &col_hi[0, 0]
-
-    with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
-        tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
-        best_sq = <double*> malloc(ROW_BLOCK * sizeof(double))
-        best_at = <Py_ssize_t*> malloc(ROW_BLOCK * sizeof(Py_ssize_t))
-        for b in prange(n_row_blocks, schedule='dynamic'):
-            r0 = b * ROW_BLOCK
-            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
-            for r in range(n_rows):
-                out[r0 + r] = -1
-                best_sq[r] = eps2
-                best_at[r] = -1
-            for cb in range(n_col_blocks):
-                c0 = cb * COL_BLOCK
-                n_cols = min(<Py_ssize_t> COL_BLOCK, n_core - c0)
-                if rlo != NULL and boxes_apart(
-                        rlo + b * n_features, rhi + b * n_features,
-                        clo + cb * n_features, chi + cb * n_features, n_features, eps2):
-                    continue
-                gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
-                         &Y[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
-                         0.0, tile, <int> n_cols)
-                for r in range(n_rows):
-                    i = r0 + r
-                    row = tile + r * n_cols
-                    margin_base = scale * y_sq_norms[i] + 4.0 * DBL_EPSILON * eps2
-                    for j in range(n_cols):
-                        d2 = <double> row[j] + y_sq_norms[i] + x_sq_norms[c0 + j]
-                        if mode == MODE_SMALLEST_LABEL:
-                            if (out[i] < 0 or core_labels[c0 + j] < out[i]) and within_eps(
-                                    d2, &Y[i, 0], &X[c0 + j, 0], n_features,
-                                    margin_base + scale * x_sq_norms[c0 + j], eps2):
-                                out[i] = core_labels[c0 + j]
-                        elif d2 <= best_sq[r] + margin_base + scale * x_sq_norms[c0 + j]:
-                            # Candidates are compared by their exact distances;
-                            # ties go to the lowest index (core_index[j], else
-                            # j: columns come in increasing j).
-                            exact = exact_sq_distance(&Y[i, 0], &X[c0 + j, 0], n_features)
-                            k = c0 + j if index == NULL else index[c0 + j]
-                            if exact < best_sq[r] or (exact == best_sq[r] and (
-                                    best_at[r] < 0 or k < best_at[r])):
-                                best_sq[r] = exact
-                                best_at[r] = k
-                                out[i] = core_labels[c0 + j]
-        free(best_at)
-        free(best_sq)
-        free(tile)
+        data.core_index = &core_index[0]
+    data.labels = &out[0]
+    data.mode = mode
+    tile_pass(PASS_LABELS, Y, y_sq_norms, X, x_sq_norms, eps,
+              block_boxes(row_lo, row_hi, col_lo, col_hi), &data, n_threads)
 
 
 # ---------------------------------------------------------------------------
@@ -648,19 +741,31 @@ def grid_neighbour_weights(
     cdef Py_ssize_t n_cells = cell_start.shape[0] - 1
     cdef Py_ssize_t n_features = X.shape[1]
     cdef Py_ssize_t n_ranges = ranges.shape[1] // 2
-    cdef Py_ssize_t c, p, q, r
+    cdef Py_ssize_t c, p, r, q0, hi, n
     cdef double eps2 = eps * eps
-    cdef double total
+    cdef double* scratch
+    cdef const double* block
 
     with nogil, parallel(num_threads=team_size(n_threads, n_cells)):
+        scratch = <double*> malloc(WEIGHT_BLOCK * n_features * sizeof(double))
         for c in prange(n_cells, schedule='dynamic', chunksize=16):
             for p in range(cell_start[c], cell_start[c + 1]):
-                total = 0.0
-                for r in range(n_ranges):
-                    total = add_weights_within(
-                        total, &X[0, 0], ranges[c, 2 * r], ranges[c, 2 * r + 1],
-                        &X[p, 0], n_features, &sample_weight[0], eps2)
-                out[p] = total
+                out[p] = 0.0
+            # Block by block of candidates, every sample of the cell: a
+            # float32 block is converted once per cell, not once per sample
+            # (see the top). Each out[p] still adds its blocks in range
+            # order, each block from its range's start.
+            for r in range(n_ranges):
+                q0 = ranges[c, 2 * r]
+                hi = ranges[c, 2 * r + 1]
+                while q0 < hi:
+                    n = min(<Py_ssize_t> WEIGHT_BLOCK, hi - q0)
+                    block = as_float64(&X[q0, 0], n * n_features, scratch)
+                    for p in range(cell_start[c], cell_start[c + 1]):
+                        out[p] = out[p] + block_weight_within(
+                            &X[p, 0], block, n, n_features, &sample_weight[q0], eps2)
+                    q0 = q0 + n
+        free(scratch)
 
 
 def grid_union_core_pairs(
