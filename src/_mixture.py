@@ -51,30 +51,38 @@ class _DataMoments:
     about the mean: two kernel passes at the start of a fit."""
 
     def __init__(self, X, with_scatter, n_threads):
-        n_features = X.shape[1]
-        nk, s1, s2 = statistics_buffers(1, n_features, "diag")
-        zero = np.zeros((1, n_features), dtype=X.dtype)
-        _em.responsibility_statistics(X, None, None, zero, COVARIANCE_TYPES["diag"],
-                                      nk, s1, s2, n_threads)
-        mean = s1[0] / X.shape[0]
+        def statistics(center, kind):
+            nk, s1, s2 = statistics_buffers(1, X.shape[1], kind)
+            _em.responsibility_statistics(X, None, None, center, COVARIANCE_TYPES[kind],
+                                          nk, s1, s2, n_threads)
+            return nk, s1, s2
+
+        self._from_statistics(statistics, X.shape[0], X.shape[1], X.dtype, with_scatter)
+
+    def _from_statistics(self, statistics, n_samples, n_features, dtype, with_scatter):
+        """The moments from ``statistics(center, kind)``: N, S1 and S2 of the
+        whole data about ``center[0]`` (responsibility_statistics without
+        responsibilities), as one pass here or a reduction over blocks
+        (``turbocluster.dask``) computes them."""
+        _, s1, _ = statistics(np.zeros((1, n_features), dtype=dtype), "diag")
+        mean = s1[0] / n_samples
         kind = "full" if with_scatter else "diag"
-        nk, s1, s2 = statistics_buffers(1, n_features, kind)
-        center = mean.astype(X.dtype)[None]
-        _em.responsibility_statistics(X, None, None, center, COVARIANCE_TYPES[kind],
-                                      nk, s1, s2, n_threads)
+        center = mean.astype(dtype)[None]
+        _, s1, s2 = statistics(center, kind)
         # About the float64 mean rather than its rounding to X's dtype.
-        offset = s1[0] / X.shape[0]
+        offset = s1[0] / n_samples
         self.mean = center[0].astype(np.float64) + offset
         if with_scatter:
             lower = np.tril(s2[0].reshape(n_features, n_features))
             scatter = lower + np.tril(lower, -1).T
-            self.scatter = scatter - X.shape[0] * np.outer(offset, offset)
-            variances = np.diag(self.scatter) / X.shape[0]
+            self.scatter = scatter - n_samples * np.outer(offset, offset)
+            variances = np.diag(self.scatter) / n_samples
         else:
             self.scatter = None
-            variances = s2[0] / X.shape[0] - offset * offset
+            variances = s2[0] / n_samples - offset * offset
         self.variances = np.maximum(variances, 0.0)
-        self.n_samples = X.shape[0]
+        self.n_samples = n_samples
+        return self
 
 
 class _BaseGaussianMixture(DensityMixin, BaseEstimator):
@@ -169,7 +177,7 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
-        self._moments = _DataMoments(X, self.covariance_type == "tied", n_threads)
+        self._moments = self._data_moments(X, n_threads)
         self._repairs = {}
         best = None
         self.converged_ = False
@@ -209,9 +217,49 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bounds_ = lower_bounds
         self._warn_repairs()
         del self._moments, self._repairs
+        return self._final_labels(X, n_threads)
+
+    # -- the passes over X (turbocluster.dask overrides them for blocks) -------
+
+    def _data_moments(self, X, n_threads):
+        return _DataMoments(X, self.covariance_type == "tied", n_threads)
+
+    def _final_labels(self, X, n_threads):
         labels = np.empty(X.shape[0], dtype=np.intp)
         self._pass(X, labels=labels, n_threads=n_threads)
         return labels
+
+    def _statistics(self, X, resp, labels, shift, covariance_type, n_threads):
+        """N, S1, S2 about shift of given responsibilities (or labels)."""
+        nk, s1, s2 = statistics_buffers(self.n_components, X.shape[1], covariance_type)
+        _em.responsibility_statistics(X, resp, labels, shift,
+                                      COVARIANCE_TYPES[covariance_type], nk, s1, s2,
+                                      n_threads)
+        return nk, s1, s2
+
+    def _em_statistics(self, X, kernel_model, log_const, n_threads):
+        """One E-step's pass: (nk, s1, s2, sum of log-norms, sum of r log r)."""
+        means, prec, mean_prec, center, cov_type = kernel_model
+        nk, s1, s2 = statistics_buffers(self.n_components, X.shape[1],
+                                        self.covariance_type)
+        log_norm_sum, r_log_r = _em.em_pass(X, means, prec, mean_prec, center,
+                                            log_const, cov_type, nk, s1, s2, n_threads)
+        return nk, s1, s2, log_norm_sum, r_log_r
+
+    def _worst_samples(self, X, n_worst, n_threads):
+        """(indices, rows) of the n_worst samples the model explains worst
+        (the lowest log-density; with no model yet, n_threads None, the
+        farthest from the data's mean in standard deviations), ties to the
+        lower index."""
+        if n_threads is None:
+            moments = self._moments
+            scale = np.where(moments.variances > 0, moments.variances, 1.0)
+            badness = -(((X - moments.mean) ** 2) / scale).sum(axis=1)
+        else:
+            badness = np.empty(X.shape[0], dtype=X.dtype)
+            self._pass(X, log_norm=badness, n_threads=n_threads)
+        worst = np.argsort(badness, kind="stable")[:n_worst]
+        return worst, X[worst]
 
     def _initialize_parameters(self, X, random_state, n_threads):
         """Parameters from the first responsibilities that init_params gives."""
@@ -239,25 +287,19 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
         """nk, means and covariances of given responsibilities: the means
         in one pass, then the rest about them in a second."""
         k, n_features = self.n_components, X.shape[1]
-        nk, s1, s2 = statistics_buffers(k, n_features, "diag")
         zero = np.zeros((k, n_features), dtype=X.dtype)
-        _em.responsibility_statistics(X, resp, labels, zero, COVARIANCE_TYPES["diag"],
-                                      nk, s1, s2, n_threads)
+        nk, s1, s2 = self._statistics(X, resp, labels, zero, "diag", n_threads)
         shift = (s1 / (nk + 10 * self._eps(X))[:, None]).astype(X.dtype)
-        nk, s1, s2 = statistics_buffers(k, n_features, self.covariance_type)
-        _em.responsibility_statistics(X, resp, labels, shift,
-                                      COVARIANCE_TYPES[self.covariance_type],
-                                      nk, s1, s2, n_threads)
+        nk, s1, s2 = self._statistics(X, resp, labels, shift, self.covariance_type,
+                                      n_threads)
         return self._estimates(X, nk, s1, s2, shift, initial=True)
 
     def _em_iteration(self, X, n_threads):
         """One E-step and M-step (one kernel pass); returns the lower bound."""
-        means, prec, mean_prec, center, cov_type = self._kernel_model(X.dtype)
-        nk, s1, s2 = statistics_buffers(self.n_components, X.shape[1],
-                                        self.covariance_type)
-        log_norm_sum, r_log_r = _em.em_pass(
-            X, means, prec, mean_prec, center, self._log_weights_and_constants(),
-            cov_type, nk, s1, s2, n_threads)
+        kernel_model = self._kernel_model(X.dtype)
+        means = kernel_model[0]
+        nk, s1, s2, log_norm_sum, r_log_r = self._em_statistics(
+            X, kernel_model, self._log_weights_and_constants(), n_threads)
         if not (np.isfinite(log_norm_sum) and np.all(np.isfinite(s1))):
             raise ValueError(
                 "The mixture's log-likelihood is not finite: the data's scale "
@@ -322,19 +364,12 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
         """Move each collapsed component to one of the samples the current
         model explains worst, with the data's variances and one sample's
         weight."""
-        if n_threads is None:
-            # No model yet (initialisation): the samples farthest from the
-            # data's mean, in units of its standard deviations.
-            moments = self._moments
-            scale = np.where(moments.variances > 0, moments.variances, 1.0)
-            badness = -(((X - moments.mean) ** 2) / scale).sum(axis=1)
-        else:
-            badness = np.empty(X.shape[0], dtype=X.dtype)
-            self._pass(X, log_norm=badness, n_threads=n_threads)
-        worst = np.argsort(badness, kind="stable")[:len(collapsed)]
+        # No model yet (initialisation, n_threads None): the samples farthest
+        # from the data's mean, in units of its standard deviations.
+        worst, rows = self._worst_samples(X, len(collapsed), n_threads)
         variances = self._moments.variances + self.reg_covar
-        for k, index in zip(collapsed, worst):
-            means[k] = X[index]
+        for k, index, row in zip(collapsed, worst, rows):
+            means[k] = row
             nk[k] = 1.0
             if self.covariance_type == "full":
                 covariances[k] = np.diag(variances)
