@@ -317,7 +317,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     n_connected_components_ : int
         The connected components of the connectivity graph (1 without one).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has string feature names.
     children_ : ndarray of shape (n_merges, 2)
         The nodes merged by each merge, which makes node n_samples + i;

@@ -180,7 +180,7 @@ default='dirichlet_process'
     lower_bounds_ : list of float
         The lower bound at each iteration of the best run.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has feature names that are all strings.
 
     See Also

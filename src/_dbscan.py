@@ -512,7 +512,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     labels_ : ndarray of shape (n_samples,)
         Cluster of each sample, -1 for noise.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has string feature names.
 
     See Also
@@ -722,8 +722,31 @@ def dbscan(X, eps=0.5, *, min_samples=5, metric="minkowski", metric_params=None,
            algorithm="auto", leaf_size=30, p=2, sample_weight=None, n_jobs=None):
     """DBSCAN as a function, as :func:`sklearn.cluster.dbscan`.
 
-    Parameters are those of :class:`DBSCAN` (note the default metric here is
-    'minkowski' with p=2, scikit-learn's, the Euclidean distance).
+    Fits a :class:`DBSCAN` and returns its core samples and labels.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
+            (n_samples, n_samples)
+        The samples, or their distances with ``metric='precomputed'``.
+
+    eps : float, default=0.5
+        Largest distance between two samples for one to be in the
+        neighbourhood of the other.
+
+    min_samples : int, default=5
+        Weight of a neighbourhood (the sample itself included) that makes a
+        sample a core sample.
+
+    metric : str or callable, default='minkowski'
+        Note the default: 'minkowski' with p=2, scikit-learn's, the Euclidean
+        distance. Other values as for :class:`DBSCAN`.
+
+    metric_params, algorithm, leaf_size, p, n_jobs
+        As for :class:`DBSCAN`.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample in the neighbourhood weights.
 
     Returns
     -------
@@ -731,6 +754,25 @@ def dbscan(X, eps=0.5, *, min_samples=5, metric="minkowski", metric_params=None,
         Indices of the core samples.
     labels : ndarray of shape (n_samples,)
         Cluster of each sample, -1 for noise.
+
+    See Also
+    --------
+    DBSCAN : The estimator, with ``predict``.
+
+    Notes
+    -----
+    Time and memory: those of :class:`DBSCAN` (memory O(n_samples) with the
+    Euclidean metric).
+
+    Examples
+    --------
+    >>> from turbocluster import dbscan
+    >>> X = [[1, 2], [2, 2], [2, 3], [8, 7], [8, 8], [25, 80]]
+    >>> core_samples, labels = dbscan(X, eps=3, min_samples=2)
+    >>> core_samples
+    array([0, 1, 2, 3, 4])
+    >>> labels
+    array([ 0,  0,  0,  1,  1, -1])
     """
     est = DBSCAN(eps=eps, min_samples=min_samples, metric=metric,
                  metric_params=metric_params, algorithm=algorithm, leaf_size=leaf_size,

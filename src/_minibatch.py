@@ -105,7 +105,7 @@ class MiniBatchKMeans(KMeans):
     counts_ : ndarray of shape (n_clusters,)
         Weight each center has received (not in scikit-learn 1.9).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
 
     Notes
     -----
@@ -117,6 +117,28 @@ class MiniBatchKMeans(KMeans):
 
     A step costs O(batch_size * n_clusters * n_features); memory beyond X is
     a batch and O(n_samples) for the cumulative weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from turbocluster import MiniBatchKMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [4, 2], [4, 0], [4, 4],
+    ...               [4, 5], [0, 1], [2, 2], [3, 2], [5, 5], [1, -1]],
+    ...              dtype=float)
+    >>> kmeans = MiniBatchKMeans(n_clusters=2, batch_size=6,
+    ...                          random_state=0).fit(X)
+    >>> kmeans.cluster_centers_.round(1)
+    array([[3.2, 3.7],
+           [1.3, 0.8]])
+    >>> kmeans.predict([[0, 0], [4, 4]])
+    array([1, 0], dtype=int32)
+
+    Or one batch at a time, with ``partial_fit``:
+
+    >>> kmeans = MiniBatchKMeans(n_clusters=2, random_state=0)
+    >>> kmeans = kmeans.partial_fit(X[:6]).partial_fit(X[6:])
+    >>> kmeans.n_steps_
+    2
     """
 
     _parameter_constraints: dict = {

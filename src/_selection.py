@@ -31,8 +31,37 @@ def knee_point(x, y):
 
     Both axes are scaled to [0, 1]; the knee is the point farthest below the
     chord from the first point to the last, that is the largest
-    ``(1 - x_n) - y_n``. Returns the x of that point, or None with fewer than
-    three points or a flat curve.
+    ``(1 - x_n) - y_n``.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_points,)
+        The abscissae, increasing (for instance the numbers of clusters).
+    y : array-like of shape (n_points,)
+        The curve at each x, decreasing and convex (for instance the
+        inertia, or its logarithm as :func:`select_n_clusters` uses).
+
+    Returns
+    -------
+    knee : float or None
+        The x of the knee; None with fewer than three points or a flat
+        curve.
+
+    See Also
+    --------
+    select_n_clusters : Applies it to the logarithm of the inertia.
+
+    Notes
+    -----
+    Time and memory O(n_points).
+
+    Examples
+    --------
+    >>> from turbocluster import knee_point
+    >>> knee_point([1, 2, 3, 4, 5, 6], [100, 40, 12, 10, 9, 8.5])
+    3.0
+    >>> knee_point([1, 2], [10, 5]) is None
+    True
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -45,6 +74,19 @@ def knee_point(x, y):
 
 class ClusterCountSelection:
     """The scores of the candidate numbers of clusters, and what they recommend.
+
+    Returned by :func:`select_n_clusters`; not meant to be built by hand.
+
+    Parameters
+    ----------
+    n_clusters : array-like of shape (n_candidates,)
+        The candidate numbers of clusters.
+    scores : dict
+        Criterion name (and 'fit_time') -> one value per candidate.
+    estimators : list of estimators
+        The fitted candidates, in the order of ``n_clusters``.
+    labels : list of ndarray, default=None
+        Each candidate's labels; None: their ``labels_``.
 
     Attributes
     ----------
@@ -63,11 +105,32 @@ fit_time : ndarray
         The BIC's recommendation for a mixture; otherwise the silhouette's
         (the elbow's without a silhouette).
     best_estimator_ : estimator
-        The fitted candidate with best_n_clusters_ clusters.
+        The fitted candidate with ``best_n_clusters_`` clusters.
     best_labels_ : ndarray of shape (n_samples,)
         Its labels (a mixture's: the most probable components).
     estimators_ : list of estimators
         Every fitted candidate.
+
+    See Also
+    --------
+    select_n_clusters : Fits the candidates and builds this object.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from turbocluster import select_n_clusters
+    >>> X, _ = make_blobs(n_samples=300, centers=4, cluster_std=0.6,
+    ...                   random_state=0)
+    >>> selection = select_n_clusters(X, range(2, 8))
+    >>> selection.n_clusters
+    array([2, 3, 4, 5, 6, 7])
+    >>> selection.recommended["silhouette"], selection.best_n_clusters_
+    (4, 4)
+    >>> selection.best_estimator_.n_clusters
+    4
+    >>> sorted(selection.table())  # doctest: +NORMALIZE_WHITESPACE
+    ['calinski_harabasz', 'davies_bouldin', 'fit_time', 'inertia',
+     'n_clusters', 'silhouette']
     """
 
     def __init__(self, n_clusters, scores, estimators, labels=None):
@@ -108,8 +171,14 @@ fit_time : ndarray
         return int(self.n_clusters[arg(values)])
 
     def table(self):
-        """The scores as a dict of columns (one row per candidate); the BIC
-        and AIC columns only where they were computed (mixtures)."""
+        """The scores as a dict of columns, one row per candidate.
+
+        Returns
+        -------
+        table : dict of str to ndarray of shape (n_candidates,)
+            'n_clusters', each criterion (the BIC and AIC columns only where
+            they were computed: mixtures) and 'fit_time'.
+        """
         names = [name for name in CRITERIA
                  if name in CLUSTERING_CRITERIA
                  or not np.all(np.isnan(getattr(self, name)))]
@@ -117,7 +186,13 @@ fit_time : ndarray
                 **{name: getattr(self, name) for name in names + ["fit_time"]}}
 
     def to_frame(self):
-        """The table as a pandas DataFrame (needs pandas)."""
+        """The table as a pandas DataFrame (needs pandas).
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            :meth:`table`'s columns, indexed by 'n_clusters'.
+        """
         try:
             import pandas as pd
         except ImportError as exc:
@@ -128,7 +203,14 @@ fit_time : ndarray
     def plot_elbow(self, ax=None):
         """The inertia against the number of clusters, the elbow marked.
 
-        Returns the matplotlib Axes (a new one on its own figure without ax).
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None: a new Axes on its own figure.
+
+        Returns
+        -------
+        ax : matplotlib Axes
         """
         ax = _axes(ax)
         ax.plot(self.n_clusters, self.inertia, marker="o", color="0.2")
@@ -146,7 +228,17 @@ fit_time : ndarray
     def plot_scores(self, criterion="silhouette", ax=None):
         """One criterion against the number of clusters, its choice marked.
 
-        Returns the matplotlib Axes.
+        Parameters
+        ----------
+        criterion : {'silhouette', 'calinski_harabasz', 'davies_bouldin', \
+'inertia', 'bic', 'aic'}, default='silhouette'
+            The score to draw ('bic' and 'aic' for mixtures only).
+        ax : matplotlib Axes, default=None
+            Where to draw; None: a new Axes on its own figure.
+
+        Returns
+        -------
+        ax : matplotlib Axes
         """
         if criterion not in CRITERIA:
             raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
@@ -176,10 +268,13 @@ fit_time : ndarray
         X : array-like of shape (n_samples, n_features)
             The data the candidates were fitted on.
         n_clusters : int, default=None
-            The candidate; None: best_n_clusters_.
+            The candidate; None: ``best_n_clusters_``.
         ax : matplotlib Axes, default=None
+            Where to draw; None: a new Axes on its own figure.
 
-        Returns the matplotlib Axes.
+        Returns
+        -------
+        ax : matplotlib Axes
         """
         n_clusters = self.best_n_clusters_ if n_clusters is None else n_clusters
         labels = self._labels[list(self.n_clusters).index(n_clusters)]
@@ -241,6 +336,36 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=No
     Returns
     -------
     selection : ClusterCountSelection
+        The scores of each candidate, the recommendations and the fitted
+        candidates.
+
+    See Also
+    --------
+    ClusterCountSelection : What it returns, with its plots.
+    knee_point : The elbow of the inertia.
+
+    Notes
+    -----
+    Not in scikit-learn. Time: one fit per candidate, plus per candidate the
+    silhouette (O(m^2 * n_features) on m samples, m = n_samples or
+    ``silhouette_sample_size``) and the Calinski-Harabasz and Davies-Bouldin
+    indices (O(n_samples * n_features)). Memory: the fitted candidates and
+    their labels; KMeans candidates share one centered copy of X.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from turbocluster import GaussianMixture, select_n_clusters
+    >>> X, _ = make_blobs(n_samples=300, centers=4, cluster_std=0.6,
+    ...                   random_state=0)
+    >>> selection = select_n_clusters(X, range(2, 8))
+    >>> selection.recommended
+    {'inertia': 4, 'silhouette': 4, 'calinski_harabasz': 4, 'davies_bouldin': 4}
+    >>> mixtures = select_n_clusters(
+    ...     X, range(2, 6), estimator=GaussianMixture(random_state=0),
+    ...     criteria=("inertia", "bic", "aic"))
+    >>> mixtures.recommended["bic"], mixtures.best_n_clusters_
+    (4, 4)
     """
     X = check_array(X, dtype=[np.float64, np.float32], order="C")
     candidates = [int(k) for k in n_clusters]

@@ -78,6 +78,26 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
     -------
     silhouette : ndarray of shape (n_samples,)
         Silhouette coefficient of each sample, of X's floating dtype.
+
+    See Also
+    --------
+    silhouette_score : Their mean, optionally on a subsample.
+    sklearn.metrics.silhouette_samples : The reference implementation.
+
+    Notes
+    -----
+    Time O(n_samples^2 * n_features) (every distance is computed once);
+    memory O(n_samples * (n_features + n_clusters)) beyond X, where
+    scikit-learn holds chunks of the n_samples x n_samples distance matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from turbocluster import silhouette_samples
+    >>> X = np.array([[1, 2], [1, 4], [1, 0],
+    ...               [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> silhouette_samples(X, [0, 0, 0, 1, 1, 1]).round(3)
+    array([0.781, 0.679, 0.679, 0.781, 0.679, 0.679])
     """
     if (metric != "euclidean" or sp.issparse(X) or set(kwds) - _KERNEL_KWDS):
         return _sklearn_silhouette_samples(X, labels, metric=metric, **kwds)
@@ -153,8 +173,15 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None,
 
     Parameters
     ----------
-    X, labels, metric
-        As for :func:`silhouette_samples`.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
+            (n_samples, n_samples) if metric="precomputed"
+        Samples, or pairwise distances between them.
+
+    labels : array-like of shape (n_samples,)
+        Cluster of each sample.
+
+    metric : str or callable, default="euclidean"
+        Metric between samples, as for :func:`silhouette_samples`.
 
     sample_size : int, default=None
         Score a random subset of this many samples; None scores them all.
@@ -169,6 +196,26 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None,
     -------
     silhouette : float
         Mean silhouette coefficient, from -1 to 1.
+
+    See Also
+    --------
+    silhouette_samples : The coefficient of each sample.
+    select_n_clusters : Scores several numbers of clusters at once.
+    sklearn.metrics.silhouette_score : The reference implementation.
+
+    Notes
+    -----
+    Time O(m^2 * n_features) on m samples (``sample_size``, or all of
+    them), memory as :func:`silhouette_samples`'.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from turbocluster import silhouette_score
+    >>> X = np.array([[1, 2], [1, 4], [1, 0],
+    ...               [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> round(silhouette_score(X, [0, 0, 0, 1, 1, 1]), 4)
+    0.7133
     """
     if sample_size is not None:
         X, labels = check_X_y(X, labels, accept_sparse=["csc", "csr"])

@@ -1,7 +1,6 @@
 """AgglomerativeClustering: scikit-learn's tree, distances and labels, its
 errors, the linkage matrix and the dendrogram."""
 
-import doctest
 import pickle
 import sys
 import warnings
@@ -400,12 +399,3 @@ def test_plot_dendrogram_without_matplotlib_names_the_extra(X, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now raises
     with pytest.raises(ImportError, match=r"turbocluster\[plot\]"):
         plot_dendrogram(model)
-
-
-def test_docstring_examples():
-    from turbocluster import _agglomerative, _plot
-
-    for module in (_agglomerative, _plot):
-        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.attempted > 0
-        assert result.failed == 0

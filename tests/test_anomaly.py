@@ -109,12 +109,3 @@ def test_clone_pickle_and_pipeline():
     assert again.offset_ == fitted.offset_
     pipe = make_pipeline(StandardScaler(), clone(detector)).fit(X)
     assert np.sum(pipe.predict(X) == -1) == pytest.approx(0.02 * len(X), abs=1)
-
-
-def test_docstring_example_runs():
-    import doctest
-
-    from turbocluster import _anomaly
-
-    result = doctest.testmod(_anomaly, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

@@ -9,7 +9,6 @@ components left empty (never re-seeded), the priors validated as scikit-learn
 validates them.
 """
 
-import doctest
 import pickle
 import warnings
 
@@ -23,7 +22,7 @@ from sklearn.mixture import BayesianGaussianMixture as SkBayesianGaussianMixture
 from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
-from turbocluster import BayesianGaussianMixture, _bayesian_mixture
+from turbocluster import BayesianGaussianMixture
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 PRIOR_TYPES = ["dirichlet_process", "dirichlet_distribution"]
@@ -447,9 +446,3 @@ def test_clone_and_pickle():
     assert_array_equal(restored.predict_proba(X), gm.predict_proba(X))
     assert_array_equal(restored.weight_concentration_, gm.weight_concentration_)
     assert_array_equal(clone(gm).fit(X).means_, gm.means_)
-
-
-def test_docstring_example_runs():
-    result = doctest.testmod(_bayesian_mixture, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0

@@ -296,13 +296,3 @@ def test_import_without_dask_names_the_extra():
         "    raise AssertionError('imported without dask')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_docstring_examples():
-    import doctest
-
-    from turbocluster.dask import _kmeans, _minibatch, _mixture
-
-    for module in (_kmeans, _minibatch, _mixture):
-        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -432,13 +432,3 @@ def test_input_not_modified_clone_pickle_pipeline():
     assert_array_equal(clone(est).fit(X).labels_, est.labels_)
     pipe = make_pipeline(StandardScaler(), DBSCAN(eps=0.2)).fit(X)
     assert pipe[-1].labels_.shape == (X.shape[0],)
-
-
-def test_docstring_examples():
-    import doctest
-
-    from turbocluster import _dbscan as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0

@@ -836,13 +836,3 @@ def test_both_full_kernels_agree_with_sklearn_and_across_threads(n_features):
     assert_array_equal(fits[0].means_, fits[1].means_)
     assert_array_equal(fits[0].covariances_, fits[1].covariances_)
     assert fits[0].lower_bound_ == fits[1].lower_bound_
-
-
-def test_docstring_examples_run():
-    # The Examples in the module's docstrings are what users copy first.
-    import doctest
-
-    from turbocluster import _mixture
-
-    result = doctest.testmod(_mixture, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

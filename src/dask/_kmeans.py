@@ -334,7 +334,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features of a dask DataFrame, when they are all strings.
 
     See Also
@@ -781,6 +781,23 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                             meta=np.empty((0, 0), dtype=X.dtype))
 
     def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of X to the centers.
+
+        Parameters
+        ----------
+        X : dask array, dask DataFrame or array-like of shape \
+                (n_samples, n_features)
+            Training samples.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        distances : dask.array.Array of shape (n_samples, n_clusters)
+            Lazy, computed on the workers (NumPy for NumPy input).
+        """
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def score(self, X, y=None):

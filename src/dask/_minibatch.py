@@ -57,7 +57,9 @@ class MiniBatchKMeans(_local.MiniBatchKMeans):
 
     Parameters
     ----------
-    As :class:`turbocluster.MiniBatchKMeans`.
+    n_clusters, init, max_iter, batch_size, verbose, compute_labels, \
+random_state, tol, max_no_improvement, init_size, n_init, reassignment_ratio
+        As :class:`turbocluster.MiniBatchKMeans`.
 
     Attributes
     ----------
@@ -286,4 +288,21 @@ feature_names_in_
     score = KMeans.score
 
     def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return ``labels_``.
+
+        Parameters
+        ----------
+        X : dask array, dask DataFrame or array-like of shape \
+                (n_samples, n_features)
+            Training samples.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        labels : dask.array.Array of shape (n_samples,)
+            Cluster of each sample, persisted on the workers.
+        """
         return self.fit(X, sample_weight=sample_weight).labels_
