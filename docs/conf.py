@@ -8,7 +8,6 @@ Build (warnings are errors, the gallery is executed, nothing is fetched):
 import os
 import re
 import sys
-import warnings
 from pathlib import Path
 
 import turbocluster
@@ -25,7 +24,6 @@ version = release = turbocluster.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -112,11 +110,14 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "show_memory": False,
     "min_reported_time": 0,
+    # The pages of computation times load jQuery and DataTables from CDNs;
+    # each example's page still says its running time.
+    "write_computation_times": False,
 }
 
-# The examples print a few timings; keep their matplotlib quiet and headless.
+# sphinx-gallery draws with matplotlib's Agg backend; the environment says
+# so too, for anything imported before it takes over.
 os.environ.setdefault("MPLBACKEND", "agg")
-warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 # -- HTML ---------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
