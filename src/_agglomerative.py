@@ -14,7 +14,6 @@ agglomeration along a graph and the passes over a finished tree).
 """
 
 import heapq
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,8 +27,9 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._kernels import _linkage, _linkage_graph, _linkage_matrix
+from ._state import restores_state
 from ._threads import blas_single_threaded, effective_n_threads
-from ._validation import FLOAT_DTYPES, Interval, StrOptions, validate_data
+from ._validation import FLOAT_DTYPES, Interval, StrOptions, validate_data, warn_at_caller
 
 __all__ = ["AgglomerativeClustering", "linkage_matrix"]
 
@@ -65,10 +65,9 @@ def _symmetric_graph(X, connectivity, metric):
     graph.eliminate_zeros()
     n_components, component = connected_components(graph)
     if n_components > 1:
-        warnings.warn(
+        warn_at_caller(
             f"the number of connected components of the connectivity matrix is "
-            f"{n_components} > 1. Completing it to avoid stopping the tree early.",
-            stacklevel=6)  # the caller of fit, through the tree builder and joblib
+            f"{n_components} > 1. Completing it to avoid stopping the tree early.")
         members = [np.flatnonzero(component == c) for c in range(n_components)]
         rows, cols = [], []
         for i in range(n_components):
@@ -426,6 +425,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
                                               _AUTO_FULL_TREE_FRACTION * n_samples)
         return None if full_tree else self.n_clusters
 
+    @restores_state
     def fit(self, X, y=None):
         """Build the tree of X and cut it into clusters.
 
@@ -470,6 +470,7 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
             self.labels_ = _forest_labels(parents, n_leaves)
         return self
 
+    @restores_state
     def fit_predict(self, X, y=None):
         """Fit and return ``labels_``.
 

@@ -13,6 +13,7 @@ from sklearn.base import OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._mixture import GaussianMixture
+from ._state import restores_state
 from ._validation import Interval, StrOptions
 
 __all__ = ["GaussianMixtureAnomalyDetector"]
@@ -125,6 +126,7 @@ feature_names_in_
         )
         self.contamination = contamination
 
+    @restores_state
     def fit(self, X, y=None):
         """Fit the mixture and set the log-density threshold ``offset_``.
 
@@ -144,6 +146,7 @@ feature_names_in_
         self._fit_flags(X)
         return self
 
+    @restores_state
     def fit_predict(self, X, y=None):
         """Fit the detector and flag the training samples.
 

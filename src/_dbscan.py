@@ -23,6 +23,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._kernels import _dbscan
+from ._state import restores_state
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import FLOAT_DTYPES, Interval, StrOptions, validate_data
 
@@ -589,6 +590,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         return self.metric == "euclidean" or (
             self.metric == "minkowski" and (self.p is None or self.p == 2))
 
+    @restores_state
     def fit(self, X, y=None, sample_weight=None):
         """Cluster X.
 
@@ -646,6 +648,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             algorithm=self.algorithm, leaf_size=self.leaf_size, p=self.p,
             n_jobs=self.n_jobs)
 
+    @restores_state
     def fit_predict(self, X, y=None, sample_weight=None):
         """Cluster X and return ``labels_``."""
         return self.fit(X, sample_weight=sample_weight).labels_

@@ -5,7 +5,6 @@ The steps they are made of (greedy k-means++, Lloyd's loop) are in
 ``turbocluster._kernels``.
 """
 
-import warnings
 from contextlib import nullcontext
 from numbers import Integral, Real
 
@@ -39,6 +38,7 @@ from ._kmeans_sparse import (
     csr_labels_inertia,
     csr_transform,
 )
+from ._state import restores_state
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
     FLOAT_DTYPES,
@@ -50,6 +50,7 @@ from ._validation import (
     validate_data,
     validate_parameter_constraints,
     variance_tolerance,
+    warn_at_caller,
 )
 
 
@@ -371,22 +372,20 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         else:
             n_init = self._auto_n_init
         if init_is_array and n_init != 1:
-            warnings.warn(
+            warn_at_caller(
                 "Explicit initial center position passed: performing only one "
                 f"init in {self.__class__.__name__} instead of n_init={n_init}.",
                 RuntimeWarning,
-                stacklevel=3,
             )
             n_init = 1
         return n_init
 
     def _resolve_algorithm(self):
         if self.algorithm == "elkan" and self.n_clusters == 1:
-            warnings.warn(
+            warn_at_caller(
                 "algorithm='elkan' doesn't make sense for a single cluster. "
                 "Using 'lloyd' instead.",
                 RuntimeWarning,
-                stacklevel=3,
             )
             return "lloyd"
         return self.algorithm
@@ -440,6 +439,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             centers = init
         return np.array(centers, dtype=X.dtype, order="C", copy=True), guess
 
+    @restores_state
     def fit(self, X, y=None, sample_weight=None):
         """Compute the k-means clustering.
 
@@ -549,12 +549,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
         n_distinct = np.count_nonzero(np.bincount(labels, minlength=self.n_clusters))
         if n_distinct < self.n_clusters:
-            warnings.warn(
+            warn_at_caller(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({self.n_clusters}). Possibly due to duplicate points "
                 "in X.",
                 ConvergenceWarning,
-                stacklevel=2,
             )
 
         self.cluster_centers_ = centers
@@ -564,6 +563,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         self.n_iter_ = n_iter
         return self
 
+    @restores_state
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit, then return the cluster of each training sample.
 
@@ -585,6 +585,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         """
         return self.fit(X, sample_weight=sample_weight).labels_
 
+    @restores_state
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then return the distances of the training samples to the centers.
 

@@ -11,7 +11,6 @@ the indices ``random_state.choice(n_samples, batch_size, p=...)`` gives, which
 scikit-learn computes again at every step (a pass over all the weights).
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -30,11 +29,13 @@ from ._kmeans_sparse import (
     _sq_norms64,
     _transposed,
 )
+from ._state import restores_state, restores_state_in_place
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
     FLOAT_DTYPES,
     check_sample_weight,
     variance_tolerance,
+    warn_at_caller,
 )
 
 
@@ -199,12 +200,11 @@ class MiniBatchKMeans(KMeans):
             if init_size < self.n_clusters:
                 init_size = 3 * self.n_clusters
         elif init_size < self.n_clusters:
-            warnings.warn(
+            warn_at_caller(
                 f"init_size={init_size} should be larger than "
                 f"n_clusters={self.n_clusters}. Setting it to "
                 "min(3*n_clusters, n_samples)",
                 RuntimeWarning,
-                stacklevel=3,
             )
             init_size = 3 * self.n_clusters
         return batch_size, min(init_size, n_samples)
@@ -328,6 +328,7 @@ class MiniBatchKMeans(KMeans):
     # ------------------------------------------------------------------
     # Public methods
 
+    @restores_state
     def fit(self, X, y=None, sample_weight=None):
         """Compute the centers on X, one random batch at a time.
 
@@ -416,6 +417,7 @@ class MiniBatchKMeans(KMeans):
                 self.inertia_ = self._ewa_inertia * float(np.sum(sample_weight))
         return self
 
+    @restores_state_in_place
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the centers with one batch: X.
 

@@ -35,12 +35,14 @@ from ._gaussian import (
 from ._kernels import _em
 from ._kernels._em import COVARIANCE_TYPES
 from ._kmeans import KMeans, kmeans_plusplus
+from ._state import restores_state
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
     FLOAT_DTYPES,
     Interval,
     StrOptions,
     validate_data,
+    warn_at_caller,
 )
 
 __all__ = ["GaussianMixture"]
@@ -118,6 +120,7 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------
 
+    @restores_state
     def fit(self, X, y=None):
         """Estimate the model's parameters with the EM algorithm.
 
@@ -141,6 +144,7 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
         self.fit_predict(X, y)
         return self
 
+    @restores_state
     def fit_predict(self, X, y=None):
         """Fit the model and return the most probable component of each sample.
 
@@ -398,7 +402,7 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
                     f"responsibility; {count} time(s)) and was re-seeded at the "
                     f"sample the model explained worst (index {value})."
                 )
-            warnings.warn(message, UserWarning, stacklevel=4)
+            warn_at_caller(message, UserWarning)
 
     @staticmethod
     def _eps(X):

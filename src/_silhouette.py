@@ -24,6 +24,8 @@ from ._validation import as_c_contiguous
 # Center the samples when the squared norm of their mean exceeds this many
 # times their variance (summed over features).
 _CENTER_ABOVE = 100.0
+# The work of one call of the distance-sum kernel (see silhouette_samples).
+_SLAB_WORK = 1 << 28
 
 # Keyword arguments that the Euclidean kernel can take: n_jobs only says how
 # many processes scikit-learn would start; the kernel's OpenMP threads follow
@@ -130,9 +132,18 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
     cluster_start = np.zeros(label_freqs.shape[0] + 1, dtype=np.intp)
     np.cumsum(label_freqs, out=cluster_start[1:])
     sums = np.empty((n_samples, label_freqs.shape[0]))
+    # The O(n_samples^2) pass goes in slabs of rows, each about 2^28
+    # multiply-adds (a few tenths of a second), so that Ctrl-C stops it
+    # between slabs. Slabs start at multiples of the kernel's row block: the
+    # blocks, and the bits, are those of a single call.
+    block = _silhouette.ROWS_PER_BLOCK
+    slab = max(_SLAB_WORK // max(n_samples * X.shape[1], 1), 4 * n_threads * block)
+    slab = -(-slab // block) * block
     with blas_single_threaded():
-        _silhouette.cluster_distance_sums(X_sorted, sq_norms, cluster_start, sums,
-                                          X.dtype == np.float32, n_threads)
+        for start in range(0, n_samples, slab):
+            _silhouette.cluster_distance_sums(
+                X_sorted, sq_norms, cluster_start, sums, X.dtype == np.float32,
+                start, min(start + slab, n_samples), n_threads)
 
     # The means and the coefficients in X's dtype, by scikit-learn's steps:
     # float32 samples get its float32 roundings.

@@ -6,6 +6,7 @@ Inside a team every BLAS call works on one chunk and must stay
 single-threaded: the estimators run kernels under :func:`blas_single_threaded`.
 """
 
+import threading
 from contextlib import contextmanager
 
 # Loads the BLAS library that the kernels call, before the scan below.
@@ -27,8 +28,34 @@ def effective_n_threads():
     return max(1, int(openmp_max_threads()))
 
 
+# BLAS thread limits are process-wide, but fits may run side by side in
+# Python threads (the kernels release the GIL). Nested limiters, each
+# restoring what it found, would then restore in the wrong order: the first
+# fit to finish would give BLAS its threads back under the second, and the
+# last would leave BLAS on one thread for good. So one limit is held while
+# any fit needs it, and the original limits come back when the last one ends.
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
 @contextmanager
 def blas_single_threaded():
-    """Hold every BLAS library to one thread (OpenMP limits are untouched)."""
-    with _controller.limit(limits=1, user_api="blas"):
+    """Hold every BLAS library to one thread (OpenMP limits are untouched).
+
+    Safe to enter from several Python threads at once: the limit is set by
+    the first to enter and lifted by the last to leave.
+    """
+    global _blas_users, _blas_limiter
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = _controller.limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
         yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None

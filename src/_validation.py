@@ -7,8 +7,12 @@ scikit-learn range of ``pyproject.toml``, and ``tests/test_common.py`` fails
 loudly if they move.
 """
 
+import os
+import sys
+import warnings
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
@@ -31,9 +35,14 @@ __all__ = [
     "validate_data",
     "validate_parameter_constraints",
     "variance_tolerance",
+    "warn_at_caller",
 ]
 
 FLOAT_DTYPES = (np.float64, np.float32)
+# Frames that warn_at_caller steps over: this package's, and joblib's (the
+# `memory` cache that AgglomerativeClustering calls its tree builder through).
+_INTERNAL_DIRS = tuple(
+    os.path.dirname(os.path.abspath(path)) + os.sep for path in (__file__, joblib.__file__))
 # Bytes of the output written per block by as_c_contiguous: a block of rows
 # and the columns it is read from stay in cache.
 _COPY_BLOCK_BYTES = 1 << 20
@@ -123,3 +132,16 @@ def variance_tolerance(X, tol, centered_sq_norms=None):
     else:
         variances = np.var(X, axis=0)
     return float(np.mean(variances) * tol)
+
+
+def warn_at_caller(message, category=UserWarning):
+    """Warn with the location of the user's call into the package.
+
+    A fixed ``stacklevel`` breaks whenever the path from the public method to
+    the warning changes (a decorator, a helper, a cache in between): the
+    first frame outside turbocluster and joblib is the one to show.
+    """
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

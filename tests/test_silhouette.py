@@ -140,9 +140,17 @@ def test_kernel_sums_match_direct_sums(dtype):
     X = np.ascontiguousarray(X[order], dtype=dtype)
     counts = np.bincount(y)
     starts = np.r_[0, np.cumsum(counts)].astype(np.intp)
-    out = np.empty((len(X), 3))
-    _silhouette.cluster_distance_sums(X, np.einsum("ij,ij->i", X, X), starts, out,
-                                      False, 2)
+    sq_norms = np.einsum("ij,ij->i", X, X)
+    out = np.full((len(X), 3), np.nan)
+    _silhouette.cluster_distance_sums(X, sq_norms, starts, out, False, 0, len(X), 2)
+    # silhouette_samples cuts the pass into slabs of whole row blocks: the
+    # same bits as one call.
+    slab = 3 * _silhouette.ROWS_PER_BLOCK
+    in_slabs = np.full_like(out, np.nan)
+    for start in range(0, len(X), slab):
+        _silhouette.cluster_distance_sums(X, sq_norms, starts, in_slabs, False,
+                                          start, min(start + slab, len(X)), 2)
+    assert_array_equal(in_slabs, out)
     X64 = X.astype(np.float64)
     D = np.sqrt(((X64[:, None, :] - X64[None, :, :]) ** 2).sum(-1))
     expected = np.stack([D[:, a:b].sum(axis=1) for a, b in zip(starts, starts[1:])], 1)

@@ -83,6 +83,7 @@ from cython.parallel cimport parallel, threadid
 from libc.math cimport sqrt, INFINITY, NAN, isnan
 from libc.stdlib cimport malloc, free
 
+from _interrupt cimport Poll, poll_init, poll_signals, raise_if_stopped
 from _linkage_common cimport (
     LANES, EUCLIDEAN_SQ, COSINE, prim_update_f, prim_update_d, prim_filtered_f,
     prim_filtered_d, ward_scores, ward_scores_filtered, team_fn, Team, team_init,
@@ -169,13 +170,15 @@ cdef Py_ssize_t prim_exact_search(PrimStep* s, double* best) noexcept nogil:
 
 cdef void prim_loop(floating* Xt, PrimStep* s, Py_ssize_t n, double* norms,
                     Py_ssize_t* index, double* x, Py_ssize_t* a, Py_ssize_t* b,
-                    double* h, Team* team, int n_threads) noexcept nogil:
+                    double* h, Team* team, int n_threads, Poll* poll) noexcept nogil:
     """Prim's algorithm from sample 0, the master's part."""
     cdef Py_ssize_t d = s.n_features, stride = s.stride
     cdef Py_ssize_t width = stride, n_out = n, cur = 0, nxt, k, p, q, f, n_chunks
     cdef double* min_dist = s.min_dist
     cdef double best
     for k in range(n - 1):
+        if poll_signals(poll, <double> width * d):
+            return
         min_dist[cur] = NAN
         n_out -= 1
         for f in range(d):
@@ -256,6 +259,7 @@ def single_linkage(const floating[:, ::1] X, str metric, int n_threads):
     cdef Py_ssize_t p, f
     cdef PrimStep step
     cdef Team team
+    cdef Poll poll
     cdef int nt = team_threads(n_threads, n, d)
     # The filter's float32 points: X's own feature-major copy when float32.
     cdef bint own_xf = floating is double
@@ -275,6 +279,7 @@ def single_linkage(const floating[:, ::1] X, str metric, int n_threads):
             return a_arr, b_arr, h_arr
         raise MemoryError()
 
+    poll_init(&poll)
     with nogil:
         transpose_padded(&X[0, 0], n, d, stride, Xt)
         for p in range(stride):
@@ -307,7 +312,7 @@ def single_linkage(const floating[:, ::1] X, str metric, int n_threads):
         with parallel(num_threads=nt):
             if threadid() == 0:
                 prim_loop(Xt, &step, n, norms, index, x, &a[0], &b[0], &h[0], &team,
-                          n_threads)
+                          n_threads, &poll)
                 team_quit(&team)
             else:
                 team_work(&team)
@@ -316,6 +321,7 @@ def single_linkage(const floating[:, ::1] X, str metric, int n_threads):
     free(chunk_best); free(chunk_where); free(pnorm); free(xf)
     if own_xf:
         free(Xf)
+    raise_if_stopped(&poll)
     return a_arr, b_arr, h_arr
 
 
@@ -361,7 +367,7 @@ cdef inline float norm_above(const double* column, Py_ssize_t stride,
 cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
                     Py_ssize_t* index, Py_ssize_t* chain, Py_ssize_t* new_pos,
                     double* cx, Py_ssize_t* a, Py_ssize_t* b, double* h,
-                    Team* team, int n_threads) noexcept nogil:
+                    Team* team, int n_threads, Poll* poll) noexcept nogil:
     """The nearest-neighbour chain, the master's part."""
     cdef Py_ssize_t d = s.n_features, stride = s.stride
     cdef Py_ssize_t width = stride, n_active = n, chain_len = 0
@@ -372,6 +378,9 @@ cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
     cdef float* cnorm = s.cnorm
     cdef double* score = s.score
     for k in range(n - 1):
+        # A merge costs one to three searches over the active clusters.
+        if poll_signals(poll, <double> width * d):
+            return
         if chain_len == 0:
             for p in range(width):
                 if not isnan(inv[p]):
@@ -498,6 +507,7 @@ def ward_linkage(const floating[:, ::1] X, int n_threads):
     cdef Py_ssize_t p, f
     cdef WardStep step
     cdef Team team
+    cdef Poll poll
     cdef int nt = team_threads(n_threads, n, d)
 
     if (Ct == NULL or inv == NULL or size == NULL or score == NULL or index == NULL
@@ -508,6 +518,7 @@ def ward_linkage(const floating[:, ::1] X, int n_threads):
         free(Cf); free(cnorm); free(cxf)
         raise MemoryError()
 
+    poll_init(&poll)
     if n >= 2:
         with nogil:
             for f in range(d):
@@ -537,7 +548,7 @@ def ward_linkage(const floating[:, ::1] X, int n_threads):
             with parallel(num_threads=nt):
                 if threadid() == 0:
                     ward_loop(&step, n, inv, size, index, chain, new_pos, cx,
-                              &a[0], &b[0], &h[0], &team, n_threads)
+                              &a[0], &b[0], &h[0], &team, n_threads, &poll)
                     team_quit(&team)
                 else:
                     team_work(&team)
@@ -545,6 +556,7 @@ def ward_linkage(const floating[:, ::1] X, int n_threads):
     free(Ct); free(inv); free(size); free(score); free(index); free(chain)
     free(new_pos); free(cx); free(chunk_best); free(chunk_where)
     free(Cf); free(cnorm); free(cxf)
+    raise_if_stopped(&poll)
     return a_arr, b_arr, h_arr
 
 

@@ -52,6 +52,8 @@ from cython cimport floating
 from libc.stdlib cimport malloc, realloc, free
 from libc.math cimport fmax
 
+from _interrupt cimport Poll, poll_init, poll_signals, raise_if_stopped
+
 import numpy as np
 
 ctypedef Py_ssize_t intp_t
@@ -275,6 +277,8 @@ def ward_graph(
     cdef Edge e
     cdef intp_t i, j, k, p, f, node, head, side
     cdef Neighbours* merged
+    cdef Poll poll
+    poll_init(&poll)
     heap.items = NULL
     heap.size = 0
     heap.capacity = 0
@@ -337,9 +341,12 @@ def ward_graph(
                     e.a = k
                     e.b = head
                     heap_push(&heap, e)
+                if poll_signals(&poll, <double> merged.size * (n_features + 16)):
+                    break
     finally:
         free(heap.items)
         nb_free_array(adjacency, n_nodes)
+    raise_if_stopped(&poll)
 
 
 ###############################################################################
@@ -385,6 +392,8 @@ def linkage_graph(
     cdef Neighbours* a
     cdef Neighbours* b
     cdef Neighbours* out
+    cdef Poll poll
+    poll_init(&poll)
     heap.items = NULL
     heap.size = 0
     heap.capacity = 0
@@ -455,9 +464,12 @@ def linkage_graph(
                     e.a = k
                     e.b = node
                     heap_push(&heap, e)
+                if poll_signals(&poll, <double> out.size * 32):
+                    break
     finally:
         free(heap.items)
         nb_free_array(adjacency, n_nodes)
+    raise_if_stopped(&poll)
 
 
 ###############################################################################

@@ -121,6 +121,7 @@ from libc.math cimport sqrt, INFINITY, NAN, isnan
 from libc.stdlib cimport malloc, free
 from libc.string cimport memmove
 
+from _interrupt cimport Poll, poll_init, poll_signals, raise_if_stopped
 from _linkage_common cimport (
     LANES, EUCLIDEAN, COSINE, prefetch, prefetch_w, distances_f, distances_d,
     team_fn, Team, team_init, team_run, team_work, team_quit, SCAN_CHUNK,
@@ -176,12 +177,14 @@ cdef void matrix_prim_chunk(void* ctx, Py_ssize_t c) noexcept nogil:
 
 
 cdef void matrix_prim_loop(MatrixPrimStep* s, Py_ssize_t* a, Py_ssize_t* b, double* h,
-                           Team* team, int n_threads) noexcept nogil:
+                           Team* team, int n_threads, Poll* poll) noexcept nogil:
     cdef Py_ssize_t n = s.n, k, nxt
     cdef Py_ssize_t n_chunks = (n + SCAN_CHUNK - 1) // SCAN_CHUNK
     cdef double best
     s.cur = 0
     for k in range(n - 1):
+        if poll_signals(poll, <double> n * ENTRY_COST):
+            return
         s.min_dist[s.cur] = NAN
         team_run(team, matrix_prim_chunk, s, n_chunks, worth_sharing(n_threads, n, ENTRY_COST))
         nxt = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
@@ -216,11 +219,13 @@ def single_linkage_precomputed(const floating[:, ::1] D, int n_threads):
     cdef Py_ssize_t* chunk_where = <Py_ssize_t*> malloc(max(n_chunks, 1) * sizeof(Py_ssize_t))
     cdef MatrixPrimStep step
     cdef Team team
+    cdef Poll poll
     cdef int nt = team_threads(n_threads, n, ENTRY_COST)
 
     if min_dist == NULL or chunk_best == NULL or chunk_where == NULL:
         free(min_dist); free(chunk_best); free(chunk_where)
         raise MemoryError()
+    poll_init(&poll)
     if n >= 2:
         with nogil:
             for p in range(n):
@@ -234,11 +239,12 @@ def single_linkage_precomputed(const floating[:, ::1] D, int n_threads):
             team_init(&team)
             with parallel(num_threads=nt):
                 if threadid() == 0:
-                    matrix_prim_loop(&step, &a[0], &b[0], &h[0], &team, n_threads)
+                    matrix_prim_loop(&step, &a[0], &b[0], &h[0], &team, n_threads, &poll)
                     team_quit(&team)
                 else:
                     team_work(&team)
     free(min_dist); free(chunk_best); free(chunk_where)
+    raise_if_stopped(&poll)
     return a_arr, b_arr, h_arr
 
 
@@ -627,7 +633,7 @@ cdef double matrix_entry(MatrixStep* s, Py_ssize_t i, Py_ssize_t j) noexcept nog
 
 cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* size,
                       Py_ssize_t* chain, Py_ssize_t* a, Py_ssize_t* b, double* h,
-                      Team* team, int n_threads) noexcept nogil:
+                      Team* team, int n_threads, Poll* poll) noexcept nogil:
     """The nearest-neighbour chain, the master's part."""
     cdef Py_ssize_t n_active = n, chain_len = 0, k, x, y, prev, lo, hi, n_chunks, pos
     cdef double best, prev_dist
@@ -635,6 +641,10 @@ cdef void matrix_loop(MatrixStep* s, Py_ssize_t n, Py_ssize_t* active, double* s
     # Without the first pass (no memory for it) the searches find them.
     first_nearest_neighbours(s, n, team, n_threads)
     for k in range(n - 1):
+        # A merge costs an update pass (a column of the matrix: memory
+        # bound) and up to a few searches.
+        if poll_signals(poll, <double> n_active * 128):
+            return
         if chain_len == 0:
             chain[0] = active[0]
             chain_len = 1
@@ -730,6 +740,7 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
     cdef Py_ssize_t i
     cdef MatrixStep step
     cdef Team team
+    cdef Poll poll
     cdef int nt = team_threads(n_threads, n, ENTRY_COST)
 
     if (row_off == NULL or active == NULL or size == NULL or chain == NULL
@@ -739,6 +750,7 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
         free(nn); free(nn_dist); free(nn_count); free(chunk_best); free(chunk_where)
         raise MemoryError()
 
+    poll_init(&poll)
     with nogil:
         for i in range(n):
             row_off[i] = n * i - (i * (i + 1)) // 2 - i - 1
@@ -759,11 +771,12 @@ def matrix_linkage(floating[::1] D, str method, int n_threads):
         with parallel(num_threads=nt):
             if threadid() == 0:
                 matrix_loop(&step, n, active, size, chain, &a[0], &b[0], &h[0], &team,
-                            n_threads)
+                            n_threads, &poll)
                 team_quit(&team)
             else:
                 team_work(&team)
 
     free(row_off); free(active); free(size); free(chain)
     free(nn); free(nn_dist); free(nn_count); free(chunk_best); free(chunk_where)
+    raise_if_stopped(&poll)
     return a_arr, b_arr, h_arr

@@ -32,15 +32,21 @@ cdef extern from "_simd.h" nogil:
         double* row, Py_ssize_t n_cols, double x_sq, const double* col_sq)
 
 
+# For the caller that cuts the pass into slabs of whole row blocks.
+ROWS_PER_BLOCK = ROW_BLOCK
+
 def cluster_distance_sums(
     const floating[:, ::1] X,
     const floating[::1] x_sq_norms,
     const Py_ssize_t[::1] cluster_start,
     double[:, ::1] out,
     bint float32_distances,
+    Py_ssize_t row_start,
+    Py_ssize_t row_stop,
     int n_threads,
 ):
-    """out[i, c] = sum of ||x_i - x_j|| over the samples j of cluster c.
+    """out[i, c] = sum of ||x_i - x_j|| over the samples j of cluster c, for
+    the rows row_start <= i < row_stop.
 
     The distance of a sample to itself counts as 0 exactly. With
     float32_distances (float64 X only), each distance is rounded as a float32
@@ -52,14 +58,17 @@ def cluster_distance_sums(
     x_sq_norms : (n_samples,)                   # IN squared norms of the rows
     cluster_start : (n_clusters + 1,)           # IN first row of each cluster, then
                                                 #     n_samples
-    out : (n_samples, n_clusters)               # OUT
+    out : (n_samples, n_clusters)               # OUT rows row_start..row_stop - 1
     float32_distances : bool
+    row_start, row_stop : int                   # the rows to compute: the caller
+                                                #     cuts the O(n^2) pass into
+                                                #     slabs, so Ctrl-C stops it
     n_threads : int
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
     cdef Py_ssize_t n_clusters = cluster_start.shape[0] - 1
-    cdef Py_ssize_t n_row_blocks = (n_samples + ROW_BLOCK - 1) // ROW_BLOCK
+    cdef Py_ssize_t n_row_blocks = (row_stop - row_start + ROW_BLOCK - 1) // ROW_BLOCK
     cdef Py_ssize_t b, r0, n_rows, col_block, c0, n_cols, r, i, j, c, first, stop
     cdef Py_ssize_t cluster
     cdef floating* tile
@@ -69,8 +78,8 @@ def cluster_distance_sums(
     with nogil, parallel(num_threads=team_size(n_threads, n_row_blocks)):
         tile = <floating*> malloc(ROW_BLOCK * COL_BLOCK * sizeof(floating))
         for b in prange(n_row_blocks, schedule='dynamic'):
-            r0 = b * ROW_BLOCK
-            n_rows = min(<Py_ssize_t> ROW_BLOCK, n_samples - r0)
+            r0 = row_start + b * ROW_BLOCK
+            n_rows = min(<Py_ssize_t> ROW_BLOCK, row_stop - r0)
             for r in range(n_rows):
                 for cluster in range(n_clusters):
                     out[r0 + r, cluster] = 0.0

@@ -33,8 +33,9 @@ from .._kmeans_loops import (
     _sq_norms,
     _update_centers,
 )
+from .._state import restores_state
 from .._threads import blas_single_threaded, effective_n_threads
-from .._validation import Interval, StrOptions, is_array_like
+from .._validation import Interval, StrOptions, is_array_like, warn_at_caller
 from ._blocks import (
     BlockData,
     as_dask_array,
@@ -429,15 +430,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         else:
             n_init = 3 if isinstance(self.init, str) and self.init == "random" else 1
         if init_is_array and n_init != 1:
-            warnings.warn(
+            warn_at_caller(
                 "Explicit initial center position passed: performing only one "
                 f"init in {type(self).__name__} instead of n_init={n_init}.",
-                RuntimeWarning, stacklevel=3)
+                RuntimeWarning)
             n_init = 1
         return n_init
 
     # -- fit -----------------------------------------------------------------
 
+    @restores_state
     def fit(self, X, y=None, sample_weight=None):
         """Compute the k-means clustering on the workers.
 
@@ -466,10 +468,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         centers, labels, inertia, n_iter, cluster_weights = self._fit_blocks(data)
         n_distinct = int(np.count_nonzero(cluster_weights))
         if n_distinct < self.n_clusters:
-            warnings.warn(
+            warn_at_caller(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({self.n_clusters}). Possibly due to duplicate points "
-                "in X.", ConvergenceWarning, stacklevel=2)
+                "in X.", ConvergenceWarning)
         self.cluster_centers_ = centers
         self._n_features_out = self.n_clusters
         self.labels_ = data.to_dask_array(labels, np.int32).persist()
@@ -750,6 +752,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         return X.map_blocks(_predict_block, self._block_model(), dtype=np.int32,
                             drop_axis=1, meta=np.empty((0,), dtype=np.int32))
 
+    @restores_state
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit, then return ``labels_``.
 
@@ -780,6 +783,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                             chunks=(X.chunks[0], (self.n_clusters,)),
                             meta=np.empty((0, 0), dtype=X.dtype))
 
+    @restores_state
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then return the distances of X to the centers.
 

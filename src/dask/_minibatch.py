@@ -16,8 +16,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _minibatch as _local
 from .._kernels import _minibatch
+from .._state import restores_state, restores_state_in_place
 from .._threads import blas_single_threaded, effective_n_threads
-from ._blocks import BlockData, compute, is_dask_collection, persist, shared, tree_sum
+from ._blocks import compute, is_dask_collection, persist, shared, tree_sum
 from ._kmeans import KMeans, _block_sums, _center_block, _final_block
 
 # Most bytes of prefetched batch rows the client holds at once.
@@ -102,6 +103,7 @@ feature_names_in_
     array([ 1., 10.])
     """
 
+    @restores_state
     def fit(self, X, y=None, sample_weight=None):
         """Compute the centers on the workers' blocks, one batch at a time.
 
@@ -250,6 +252,7 @@ feature_names_in_
         rows = rows.reshape(n_batches, batch_size, data.shape[1])
         return [(uniforms[i], rows[i]) for i in range(n_batches)]
 
+    @restores_state_in_place
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the centers with one batch: X, gathered on the client (it
         is one batch)."""
@@ -287,6 +290,7 @@ feature_names_in_
     transform = KMeans.transform
     score = KMeans.score
 
+    @restores_state
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit, then return ``labels_``.
 

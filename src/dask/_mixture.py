@@ -6,7 +6,6 @@ lower bound are the in-memory estimator's own.
 
 import numpy as np
 from dask import delayed
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _mixture as _local
@@ -14,6 +13,7 @@ from .._gaussian import statistics_buffers
 from .._kernels import _em
 from .._kernels._em import COVARIANCE_TYPES
 from .._mixture import _DataMoments
+from .._state import restores_state
 from .._threads import blas_single_threaded, effective_n_threads
 from .._validation import StrOptions
 from ._blocks import (
@@ -178,6 +178,7 @@ feature_names_in_
 
     # -- fitting ---------------------------------------------------------------
 
+    @restores_state
     def fit(self, X, y=None):
         """Estimate the model's parameters with EM on the workers.
 
@@ -195,6 +196,7 @@ feature_names_in_
         self._fit_blocks(X)
         return self
 
+    @restores_state
     def fit_predict(self, X, y=None):
         """Fit, then return the most probable component of each sample.
 
