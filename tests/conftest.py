@@ -1,7 +1,7 @@
 """Fixtures shared by the command-line tests (test_cli.py, test_cli_mixture.py),
 and the hypothesis profiles of the property tests.
 
-Hypothesis profiles: "ci" (the default) runs a few examples per property test,
+Hypothesis profiles: "ci" (the default) runs 30 examples per property test,
 derandomized so that every run tries the same ones; "thorough" runs 500 fresh
 random examples per test. Choose with ``HYPOTHESIS_PROFILE=thorough``.
 """
@@ -17,7 +17,7 @@ from sklearn.datasets import make_blobs
 # strategies draw large examples on purpose.
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large,
                  HealthCheck.large_base_example]
-settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True,
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
                           suppress_health_check=_SLOW_IS_FINE, print_blob=True)
 settings.register_profile("thorough", max_examples=500, deadline=None,
                           suppress_health_check=_SLOW_IS_FINE, print_blob=True)

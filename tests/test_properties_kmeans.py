@@ -132,7 +132,16 @@ def _weights(n_samples):
     """None, or weights with zeros (at least one positive) and a wide range."""
     return st.one_of(st.none(), st.lists(
         st.sampled_from([0.0, 0.5, 1.0, 2.0, 1e3]), min_size=n_samples,
-        max_size=n_samples).filter(any).map(np.array))
+        max_size=n_samples).map(_some_positive))
+
+
+def _some_positive(weights):
+    """The weights, the first made 1 if all are zero (a filter would reject
+    most single-sample draws)."""
+    weights = np.array(weights)
+    if not weights.any():
+        weights[0] = 1.0
+    return weights
 
 
 def _weight_array(sample_weight, n_samples):
