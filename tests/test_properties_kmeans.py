@@ -29,10 +29,8 @@ distinct samples whose distances the dtype resolves; it is checked where it
 does.
 """
 
-import warnings
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
 from hypothesis import event, given
 from hypothesis import strategies as st
