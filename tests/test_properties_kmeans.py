@@ -29,7 +29,6 @@ distinct samples whose distances the dtype resolves; it is checked where it
 does.
 """
 
-
 import numpy as np
 import scipy.sparse as sp
 from hypothesis import event, given
