@@ -428,7 +428,7 @@ default='dirichlet_process'
                 sk + beta0 / beta * np.mean(diff * diff, axis=1))
             covariances /= dof
 
-        factors = self._posterior_factors(covariances)
+        factors = self._posterior_factors(covariances, X.dtype)
         dtype = X.dtype
         # The kernel centres the data on the weighted mean of the means.
         self.weights_ = self._expected_weights().astype(dtype)
@@ -438,11 +438,11 @@ default='dirichlet_process'
         self.covariances_ = covariances.astype(dtype)
         self.precisions_cholesky_ = factors.astype(dtype)
 
-    def _posterior_factors(self, covariances):
+    def _posterior_factors(self, covariances, dtype):
         """Precision Cholesky factors of the posterior covariances, with
         GaussianMixture's jitter repair (which updates ``covariances`` in
         place, so that both stay consistent)."""
-        factors, repairs = self._factor(covariances)
+        factors, repairs = self._factor(covariances, dtype)
         if self.covariance_type == "tied":
             if factors is None:
                 raise ValueError(ILL_DEFINED_MESSAGE)

@@ -242,7 +242,8 @@ def _spatial_order(X, leaf=_ROW_BLOCK):
             continue
         idx = order[a:b]
         pts = X[idx]
-        spread = pts.max(axis=0) - pts.min(axis=0)
+        # In float64: float32 samples near FLT_MAX have a spread beyond it.
+        spread = pts.max(axis=0).astype(np.float64) - pts.min(axis=0)
         k = int(np.argmax(spread))
         if not spread[k] > 0:
             continue
@@ -536,8 +537,9 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     (scikit-learn's grows with their total size). A pair's distance is
     decided on its exact float64 value (the grid always, brute force when
     its GEMM estimate is within rounding error of eps), so neighbourhoods
-    are those of scikit-learn's trees. Labels are identical for any number
-    of threads.
+    are those of scikit-learn's trees (up to a pair at eps to the last ulp,
+    which scikit-learn's own algorithms decide differently). Labels are
+    identical for any number of threads.
 
     Other metrics, precomputed distances and sparse X: scikit-learn's
     ``NearestNeighbors`` with this estimator's parameters (the search its
@@ -639,7 +641,12 @@ class DBSCAN(ClusterMixin, BaseEstimator):
     def _store(self, X, is_core, labels):
         self.core_sample_indices_ = np.flatnonzero(is_core)
         self.labels_ = labels
-        self.components_ = X[self.core_sample_indices_].copy()
+        if self.core_sample_indices_.shape[0]:
+            self.components_ = X[self.core_sample_indices_].copy()
+        else:
+            # No core sample: an empty dense array, sparse X too, as
+            # scikit-learn's (in X's dtype, where scikit-learn's is float64).
+            self.components_ = np.empty((0, X.shape[1]), dtype=X.dtype)
 
     def _neighbours_model(self):
         # The search scikit-learn's DBSCAN runs, with the same parameters.

@@ -145,7 +145,10 @@ def gaussian_estimates(nk, s1, s2, shift, covariance_type, reg_covar, eps,
                        + n[:, None, None] * delta[:, :, None] * delta[:, None, :])
         covariances /= nk[:, None, None]
         idx = np.arange(n_features)
-        covariances[:, idx, idx] += reg_covar
+        # A variance is a sum of non-negative terms: rounding must not take
+        # it below zero (it does where the means barely move against values
+        # far larger than their spread, 1e149 constants, say).
+        covariances[:, idx, idx] = np.maximum(covariances[:, idx, idx], 0.0) + reg_covar
     elif covariance_type == "tied" and scatter is None:
         # The sum over components of the 'full' covariances' numerators:
         # sum_k sum_i r_ik (x_i - mean_k)(x_i - mean_k)^T.
@@ -168,7 +171,9 @@ def gaussian_estimates(nk, s1, s2, shift, covariance_type, reg_covar, eps,
                        + (n_samples - nk.sum()) * np.outer(data_mean, data_mean))
     if covariance_type == "tied":
         covariances /= nk.sum()
-        covariances.flat[:: n_features + 1] += reg_covar
+        # Variances below zero are rounding (see 'full').
+        covariances.flat[:: n_features + 1] = (
+            np.maximum(covariances.flat[:: n_features + 1], 0.0) + reg_covar)
     elif covariance_type != "full":
         variances = (s2 - 2.0 * s1 * delta + n[:, None] * delta * delta) / nk[:, None]
         # Each variance is a sum of non-negative terms; rounding must not
@@ -197,18 +202,33 @@ def _factor(covariance, floor):
     return inverse.T
 
 
+def _rounded(values, dtype):
+    """values (float64) rounded to dtype and back, as they will be stored."""
+    if dtype is None or np.dtype(dtype) == np.float64:
+        return values
+    with np.errstate(over="ignore"):
+        return values.astype(dtype).astype(np.float64)
+
+
 def precision_cholesky(covariances, covariance_type, jitter_start, jitter_stop,
-                       floor=0.0):
+                       floor=0.0, dtype=None):
     """Cholesky factors of the precisions, repairing what cannot be factored.
 
     A covariance that is not positive definite (a pivot or variance not
     above floor) gets jitter added to its diagonal: jitter_start, then ten
     times more each try, up to jitter_stop.
+    dtype: the covariances' dtype once stored (the data's). They are rounded
+    to it (in place) before they are factored, and so is each jittered
+    candidate: a float64 matrix that is barely positive definite (a
+    component of two samples in 2-D, say) is often not once rounded to
+    float32, and jitter below float32's resolution of the diagonal would be
+    rounded away.
     Returns (factors, repairs): float64 factors (None for a component that
     no jitter repaired) and {component: jitter} for the repaired ones;
     'tied' reports its one matrix as component 0.
     """
     repairs = {}
+    covariances[...] = _rounded(covariances, dtype)
     finite = bool(np.all(np.isfinite(covariances)))
     if covariance_type == "full" and finite:
         # The common case in one batched call each (per-matrix LAPACK calls
@@ -231,11 +251,12 @@ def precision_cholesky(covariances, covariance_type, jitter_start, jitter_stop,
             jitter = jitter_start
             while factor is None and jitter <= jitter_stop and np.all(
                     np.isfinite(covariance)):
-                eye = np.eye(covariance.shape[0])
-                factor = _factor(covariance + jitter * eye, floor)
+                candidate = _rounded(covariance + jitter * np.eye(covariance.shape[0]),
+                                     dtype)
+                factor = _factor(candidate, floor)
                 if factor is not None:
                     repairs[k] = jitter
-                    stack[k] = covariance + jitter * eye
+                    stack[k] = candidate
                 jitter *= 10.0
             factors.append(factor)
         if covariance_type == "tied":
@@ -255,8 +276,9 @@ def precision_cholesky(covariances, covariance_type, jitter_start, jitter_stop,
         jitter = jitter_start
         factor = None
         while factor is None and jitter <= jitter_stop and np.all(np.isfinite(row)):
-            if np.all(row + jitter > floor):
-                row += jitter
+            candidate = _rounded(row + jitter, dtype)
+            if np.all(candidate > floor):
+                row[:] = candidate
                 repairs[k] = jitter
                 factor = 1.0 / np.sqrt(row)
             jitter *= 10.0

@@ -87,6 +87,38 @@ class _DataMoments:
         return self
 
 
+def _listed(items):
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(item) for item in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _repair_message(kind, seen, covariance_type):
+    """The warning for the repairs of one kind: seen is a list of
+    (component, times, largest jitter or the re-seeding sample's index)."""
+    components = _listed(k for k, _, _ in seen)
+    times = _listed(count for _, count, _ in seen)
+    if kind == "jitter":
+        jitter = max(value for _, _, value in seen)
+        if covariance_type == "tied":
+            what, its = "The covariance shared by all components ('tied') was", "its diagonal"
+        elif len(seen) == 1:
+            what, its = f"Component {components}'s covariance was", "its diagonal"
+        else:
+            what, its = f"The covariances of components {components} were", "their diagonals"
+        return (f"{what} not positive definite ({times} time(s)); jitter of up to "
+                f"{jitter:.3g} was added to {its}. Consider increasing reg_covar or "
+                "scaling the data.")
+    indices = _listed(value for _, _, value in seen)
+    if len(seen) == 1:
+        return (f"Component {components} collapsed (no sample gave it any responsibility; "
+                f"{times} time(s)) and was re-seeded at the sample the model explained "
+                f"worst (index {indices}).")
+    return (f"Components {components} collapsed (no sample gave them any responsibility; "
+            f"{times} time(s)) and were re-seeded at the samples the model explained "
+            f"worst (indices {indices}).")
+
+
 class _BaseGaussianMixture(DensityMixin, BaseEstimator):
     """The EM loop, initialisation and prediction shared by the mixtures.
 
@@ -328,7 +360,7 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
             scatter=scatter)
         if not self._factor_estimates:
             return nk, means, covariances, None
-        factors, repairs = self._factor(covariances)
+        factors, repairs = self._factor(covariances, X.dtype)
         collapsed = [k for k in range(self.n_components)
                      if (self._reseed_collapsed and n[k] < 10 * self._eps(X))
                      or (self.covariance_type != "tied" and factors[k] is None)]
@@ -336,7 +368,7 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
             raise ValueError(ILL_DEFINED_MESSAGE)
         if collapsed:
             self._reseed(X, collapsed, nk, means, covariances, n_threads)
-            factors, more = self._factor(covariances)
+            factors, more = self._factor(covariances, X.dtype)
             repairs.update(more)
             if any(factor is None for factor in factors):
                 raise ValueError(ILL_DEFINED_MESSAGE)
@@ -355,14 +387,14 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
             seen[0] += 1
             seen[1] = max(seen[1], jitter)
 
-    def _factor(self, covariances):
+    def _factor(self, covariances, dtype):
         # Variances at the rounding noise of the float64 statistics count as
         # zero; the jitter starts at reg_covar or that noise level.
         scale = float(np.mean(self._moments.variances)) or 1.0
         floor = 10 * np.finfo(np.float64).eps * scale
         start = max(self.reg_covar, floor)
         return precision_cholesky(covariances, self.covariance_type, start,
-                                  max(scale, start), floor)
+                                  max(scale, start), floor, dtype)
 
     def _reseed(self, X, collapsed, nk, means, covariances, n_threads):
         """Move each collapsed component to one of the samples the current
@@ -386,23 +418,15 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
             seen[1] = int(index)
 
     def _warn_repairs(self):
-        for (kind, k), (count, value) in sorted(self._repairs.items()):
-            if kind == "jitter":
-                what = ("the covariance shared by all components ('tied')"
-                        if self.covariance_type == "tied"
-                        else f"component {k}'s covariance")
-                message = (
-                    f"{what[0].upper()}{what[1:]} was not positive definite "
-                    f"({count} time(s)); jitter of up to {value:.3g} was added to "
-                    "its diagonal. Consider increasing reg_covar or scaling the data."
-                )
-            else:
-                message = (
-                    f"Component {k} collapsed (no sample gave it any "
-                    f"responsibility; {count} time(s)) and was re-seeded at the "
-                    f"sample the model explained worst (index {value})."
-                )
-            warn_at_caller(message, UserWarning)
+        """One warning per kind of repair, naming every component it touched:
+        a warning per component would be a storm on data with fewer distinct
+        samples than components."""
+        for kind in ("jitter", "reseed"):
+            seen = sorted((k, count, value) for (what, k), (count, value)
+                          in self._repairs.items() if what == kind)
+            if seen:
+                warn_at_caller(_repair_message(kind, seen, self.covariance_type),
+                               UserWarning)
 
     @staticmethod
     def _eps(X):

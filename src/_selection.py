@@ -14,7 +14,7 @@ import time
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
-from sklearn.utils import check_array
+from sklearn.utils import check_array, check_random_state
 
 from ._kmeans import KMeans
 from ._plot import _new_axes, _require_matplotlib, cluster_colors
@@ -326,7 +326,10 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=No
     criteria : sequence of str, default=None
         The scores to compute (the others are NaN, with no recommendation):
         'inertia', 'silhouette', 'calinski_harabasz', 'davies_bouldin', and
-        for a mixture with them 'bic' and 'aic'. None: all that apply.
+        for a mixture with them 'bic' and 'aic'. None: all that apply. The
+        silhouette, Calinski-Harabasz and Davies-Bouldin scores are NaN for
+        a candidate whose labels (on the silhouette's subset, for it) are not
+        2 to n_samples - 1 distinct values, where they are undefined.
     silhouette_sample_size : int, default=None
         Score the silhouette on this many samples drawn with random_state
         (as ``silhouette_score(sample_size=...)``); None: on all of them.
@@ -383,11 +386,22 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=No
     if not likelihood and {"bic", "aic"} & set(criteria):
         raise ValueError("'bic' and 'aic' need a Gaussian mixture estimator with bic "
                          f"and aic methods, got {type(estimator).__name__}")
+    def silhouette(labels):
+        # silhouette_score's subset, drawn here (the same draw) so that a
+        # subset with too few or too many labels scores NaN, not an error.
+        if silhouette_sample_size is None:
+            return silhouette_score(X, labels) if _scorable(labels) else np.nan
+        subset = check_random_state(random_state).permutation(
+            X.shape[0])[:silhouette_sample_size]
+        return (silhouette_score(X[subset], labels[subset])
+                if _scorable(labels[subset]) else np.nan)
+
     scorers = {
-        "silhouette": lambda labels: silhouette_score(
-            X, labels, sample_size=silhouette_sample_size, random_state=random_state),
-        "calinski_harabasz": lambda labels: calinski_harabasz_score(X, labels),
-        "davies_bouldin": lambda labels: davies_bouldin_score(X, labels),
+        "silhouette": silhouette,
+        "calinski_harabasz": lambda labels: (calinski_harabasz_score(X, labels)
+                                             if _scorable(labels) else np.nan),
+        "davies_bouldin": lambda labels: (davies_bouldin_score(X, labels)
+                                          if _scorable(labels) else np.nan),
     }
     if likelihood:
         scorers["bic"] = lambda labels: model.bic(X)
@@ -418,11 +432,18 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=No
             if name not in scorers:
                 scores[name].append(np.nan)
         for name, scorer in scorers.items():
-            scores[name].append(scorer(labels) if name in criteria
-                                and np.unique(labels).size >= 2 else np.nan)
+            scores[name].append(scorer(labels) if name in criteria else np.nan)
         fitted.append(model)
         all_labels.append(labels)
     return ClusterCountSelection(candidates, scores, fitted, all_labels)
+
+
+def _scorable(labels):
+    """Whether the silhouette, Calinski-Harabasz and Davies-Bouldin scores
+    are defined: from 2 to n_samples - 1 distinct labels (scikit-learn's
+    check; a candidate with fewer distinct clusters, or as many clusters as
+    samples, scores NaN)."""
+    return 2 <= np.unique(labels).size < labels.shape[0]
 
 
 def _within_cluster_sum_of_squares(X, labels):

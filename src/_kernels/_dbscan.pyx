@@ -10,11 +10,19 @@
 # ||a||^2 + ||b||^2 - 2 <a, b>, whose rounding error is at most about
 # 2 (n_features + 4) u (||a||^2 + ||b||^2) (u: the unit roundoff of the
 # input's precision; Higham, "Accuracy and Stability of Numerical
-# Algorithms", 3.1). A pair whose approximate distance lies within that
-# margin of eps^2 is decided again exactly: sum_k (a_k - b_k)^2 in float64,
+# Algorithms", 3.1), plus 2 (n_features + 4) times the smallest normal
+# number where products underflow, and no bound at all where they overflow
+# (float32 beyond 1e19: an infinite or NaN estimate). A pair whose
+# approximate distance lies within that margin of eps^2, or is not finite,
+# is decided again exactly: sum_k (a_k - b_k)^2 in float64,
 # compared with eps^2 in float64 -- the test scikit-learn's KD and ball trees
-# make (their data are float64 copies of X), so the neighbourhoods are the
-# same, boundary pairs included. The sum is in feature order, as theirs: this
+# make in their leaves (their data are float64 copies of X), so the
+# neighbourhoods are the same. (Not always for a pair at eps to the last
+# ulp: the trees also take a whole node whose box lies within eps, a test
+# on the box's square-rooted distance, and then keep a pair whose squared
+# distance is one ulp beyond eps^2; their brute force decides such a pair
+# on an expansion. scikit-learn's own algorithms disagree there, and these
+# passes agree with the leaf test.) The sum is in feature order, as theirs: this
 # module is built without reassociation or contraction (meson.build), since
 # a pair exactly at eps in that order can be one ulp beyond it in another
 # (a vectorised sum put 1 in 3 such pairs on the wrong side, d = 3 to 8).
@@ -137,7 +145,8 @@
 
 from cython cimport floating
 from cython.parallel cimport parallel, prange
-from libc.float cimport FLT_EPSILON, DBL_EPSILON
+from libc.float cimport FLT_EPSILON, FLT_MIN, DBL_EPSILON, DBL_MIN
+from libc.math cimport isfinite
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 
@@ -213,6 +222,18 @@ cdef inline double margin_scale(floating dummy, Py_ssize_t n_features) noexcept 
         return 2.0 * (n_features + 4) * FLT_EPSILON
     else:
         return 2.0 * (n_features + 4) * DBL_EPSILON
+
+
+cdef inline double margin_floor(floating dummy, Py_ssize_t n_features) noexcept nogil:
+    """The GEMM error bound's absolute part: a product or a square below the
+    input precision's smallest normal number is subnormal or flushed to
+    zero, off by up to that number whatever the relative bound says (float32
+    samples of 1e-22 have squares of 1e-44). n_features products and two
+    norms, doubled for the margin."""
+    if floating is float:
+        return 2.0 * (n_features + 4) * FLT_MIN
+    else:
+        return 2.0 * (n_features + 4) * DBL_MIN
 
 
 cdef inline double exact_sq_distance(const floating* a, const floating* b,
@@ -314,6 +335,10 @@ cdef inline bint within_eps(double d2, const floating* a, const floating* b,
                             Py_ssize_t n_features, double margin,
                             double eps2) noexcept nogil:
     """Whether ||a - b||^2 <= eps2 exactly, given d2 within margin of it."""
+    if not isfinite(d2):
+        # The estimate overflowed (float32 samples beyond 1e19: a product or
+        # a norm past FLT_MAX gives +-inf or NaN) and bounds nothing.
+        return exact_sq_distance(a, b, n_features) <= eps2
     if d2 < eps2 - margin:
         return True
     if d2 > eps2 + margin:
@@ -394,7 +419,7 @@ cdef struct Tile:
     # Rows r0 .. r0 + n_rows - 1 of Y against columns c0 .. c0 + n_cols - 1
     # of X; the GEMM's block is n_rows x n_cols, row-major.
     Py_ssize_t r0, n_rows, c0, n_cols, n_features
-    double eps2, scale
+    double eps2, scale, floor
 
 
 cdef Boxes block_boxes(const double[:, ::1] row_lo, const double[:, ::1] row_hi,
@@ -408,7 +433,7 @@ cdef Boxes block_boxes(const double[:, ::1] row_lo, const double[:, ::1] row_hi,
 
 cdef inline double row_margin(const Tile* t, double y_sq) noexcept nogil:
     """The part of the GEMM's rounding margin that depends on the row alone."""
-    return t.scale * y_sq + 4.0 * DBL_EPSILON * t.eps2
+    return t.scale * y_sq + 4.0 * DBL_EPSILON * t.eps2 + t.floor
 
 
 cdef inline double tile_sq_distance(const Tile* t, const floating* tile, const floating* y_sq,
@@ -475,8 +500,10 @@ cdef inline void label_tile(const Tile* t, const floating* tile, const floating*
                 if (out[i] < 0 or data.core_labels[q] < out[i]) and tile_within(
                         t, tile, Y, y_sq, X, x_sq, r, j):
                     out[i] = data.core_labels[q]
-            elif tile_sq_distance(t, tile, y_sq, x_sq, r, j) <= (
+            elif not tile_sq_distance(t, tile, y_sq, x_sq, r, j) > (
                     best_sq[r] + margin_base + t.scale * x_sq[q]):
+                # (Written "not >" so that an estimate that overflowed to
+                # NaN goes to the exact distance too.)
                 # Candidates are compared by their exact distances; ties go
                 # to the lowest index (core_index[q], else q: columns come in
                 # increasing q).
@@ -504,6 +531,7 @@ cdef void tile_pass(int which, const floating[:, ::1] Y, const floating[::1] y_s
     cdef Py_ssize_t b, r0, n_rows, cb, c0, n_cols, r
     cdef double eps2 = eps * eps
     cdef double scale = margin_scale(<floating> 0, n_features)
+    cdef double floor = margin_floor(<floating> 0, n_features)
     cdef Tile t
     cdef floating* tile
     cdef double* best_sq
@@ -538,7 +566,7 @@ cdef void tile_pass(int which, const floating[:, ::1] Y, const floating[::1] y_s
                 gemm_abt(<int> n_rows, <int> n_cols, <int> n_features, -2.0,
                          &Y[r0, 0], <int> n_features, &X[c0, 0], <int> n_features,
                          0.0, tile, <int> n_cols)
-                t = Tile(r0, n_rows, c0, n_cols, n_features, eps2, scale)
+                t = Tile(r0, n_rows, c0, n_cols, n_features, eps2, scale, floor)
                 if which == PASS_COUNTS:
                     count_tile(&t, tile, &Y[0, 0], &y_sq[0], &X[0, 0], &x_sq[0], data)
                 elif which == PASS_UNION:
