@@ -234,6 +234,7 @@ DENSE_VARIANTS = {
 # noise or a ValueError, by estimator): the outcome required is only a result
 # or a ValueError, no crash, no hang, the input unchanged.
 OVERFLOW_VARIANTS = {
+    "squares_overflow_values": X_FIT * 1e155,
     "overflowing_values": X_FIT * 1e200,
     "near_max_values": X_FIT * 1e306,
     "max_values": np.where(X_FIT > 2.5, np.finfo(np.float64).max, -np.finfo(np.float64).max),
