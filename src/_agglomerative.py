@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 from ._kernels import _linkage, _linkage_graph, _linkage_matrix
 from ._state import restores_state
 from ._threads import blas_single_threaded, effective_n_threads
-from ._validation import FLOAT_DTYPES, Interval, StrOptions, validate_data, warn_at_caller
+from ._validation import FLOAT_DTYPES, Interval, StrOptions, validate_samples, warn_at_caller
 
 __all__ = ["AgglomerativeClustering", "linkage_matrix"]
 
@@ -181,6 +181,16 @@ def _sklearn_single_order(metric):
     return True
 
 
+def _check_finite_distances(distances, linkage):
+    """ValueError where distances between samples overflow (as scikit-learn
+    raises for these linkages, through SciPy's check of the distances)."""
+    if not np.all(np.isfinite(distances)):
+        raise ValueError(
+            f"The distances between samples are not all finite (they overflow "
+            f"float64 at this scale of the data): {linkage} linkage needs finite "
+            "distances. Scale the input data.")
+
+
 def _full_tree(X, linkage, metric, n_threads):
     """Unstructured linkage: (children, distances), node n_samples + i made
     by the i-th merge, merges in SciPy's order."""
@@ -190,6 +200,11 @@ def _full_tree(X, linkage, metric, n_threads):
     # scikit-learn's own single-linkage tree.
     smaller_first = True
     if linkage == "ward":
+        # Every Ward score is at most n_samples / 2 times the squared diameter
+        # of the samples' bounding box: finite when that product is.
+        with np.errstate(over="ignore", invalid="ignore"):
+            span = X.max(axis=0).astype(np.float64) - X.min(axis=0)
+            _check_finite_distances(n_samples * np.sum(span * span), linkage)
         a, b, height = _linkage.ward_linkage(X, n_threads)
     elif linkage == "single":
         if kernel_metric is not None:
@@ -204,6 +219,7 @@ def _full_tree(X, linkage, metric, n_threads):
         else:
             D = _square_distances(X, metric)
             condensed = np.ascontiguousarray(D[np.triu_indices(n_samples, k=1)])
+        _check_finite_distances(condensed, linkage)
         a, b, height = _linkage_matrix.matrix_linkage(condensed, linkage, n_threads)
     Z = _linkage.linkage_from_merges(a, b, height, n_samples, smaller_first=smaller_first)
     return Z[:, :2].astype(np.intp), np.ascontiguousarray(Z[:, 2])
@@ -440,8 +456,8 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        X = validate_data(self, X, ensure_min_samples=2, dtype=list(FLOAT_DTYPES),
-                          order="C")
+        X = validate_samples(self, X, ensure_min_samples=2, order="C",
+                             accept_strings=False)
         memory = check_memory(self.memory)
         tree_n_clusters = self._check_params(X.shape[0])
         connectivity = self.connectivity
@@ -512,6 +528,10 @@ def linkage_matrix(model):
 
     Raises
     ------
+    TypeError
+        If model is not an AgglomerativeClustering.
+    NotFittedError
+        If it is not fitted.
     ValueError
         If the model kept no distances, or its tree is partial.
 
@@ -535,6 +555,10 @@ def linkage_matrix(model):
     >>> fcluster(linkage_matrix(model), t=2, criterion="maxclust")
     array([1, 1, 2, 2], dtype=int32)
     """
+    if not isinstance(model, (AgglomerativeClustering, _SkAgglomerativeClustering)):
+        raise TypeError(
+            "linkage_matrix needs an AgglomerativeClustering model (turbocluster's or "
+            f"scikit-learn's), got {type(model).__name__}")
     check_is_fitted(model, "children_")
     if not hasattr(model, "distances_"):
         raise ValueError(

@@ -166,14 +166,25 @@ feature_names_in_
         return self._fit_flags(X)
 
     def _fit_flags(self, X):
-        # The mixture's fit (OutlierMixin.fit_predict comes first in the MRO).
+        # The mixture's fit (OutlierMixin.fit_predict comes first in the MRO),
+        # which sets offset_ and the training flags in _fit.
         GaussianMixture.fit_predict(self, X)
-        X = self._check_test_data(X)
-        log_density = self.score_samples(X)
+        flags = self._training_flags
+        del self._training_flags
+        return flags
+
+    def _fit(self, X, n_threads):
+        labels = super()._fit(X, n_threads)
+        # The training samples as fit validated them: numeric strings, which
+        # fit converts (and the predictions reject, as scikit-learn's do),
+        # are scored as converted, and X is not validated twice.
+        log_density = np.empty(X.shape[0], dtype=X.dtype)
+        self._pass(X, log_norm=log_density, n_threads=n_threads)
         fraction = _AUTO_CONTAMINATION if self.contamination == "auto" else (
             self.contamination)
         self.offset_ = float(np.percentile(log_density, 100.0 * fraction))
-        return self._flags(log_density)
+        self._training_flags = self._flags(log_density)
+        return labels
 
     def _flags(self, log_density):
         flags = np.ones(log_density.shape[0], dtype=int)

@@ -20,12 +20,18 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import DBSCAN as _SkDBSCAN
 from sklearn.neighbors import NearestNeighbors, sort_graph_by_row_values
 from sklearn.utils import check_array
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_non_negative
 
 from ._kernels import _dbscan
 from ._state import restores_state
 from ._threads import blas_single_threaded, effective_n_threads
-from ._validation import FLOAT_DTYPES, Interval, StrOptions, validate_data
+from ._validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+    validate_samples,
+)
 
 __all__ = ["DBSCAN", "dbscan"]
 
@@ -609,7 +615,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        X = validate_data(self, X, accept_sparse="csr", dtype=list(FLOAT_DTYPES))
+        X = validate_samples(self, X, accept_sparse="csr", accept_strings=False)
         sample_weight_arg = sample_weight
         sample_weight = _check_dbscan_weight(sample_weight, X.shape[0])
 
@@ -648,12 +654,12 @@ class DBSCAN(ClusterMixin, BaseEstimator):
             # scikit-learn's (in X's dtype, where scikit-learn's is float64).
             self.components_ = np.empty((0, X.shape[1]), dtype=X.dtype)
 
-    def _neighbours_model(self):
+    def _neighbours_model(self, algorithm=None):
         # The search scikit-learn's DBSCAN runs, with the same parameters.
         return NearestNeighbors(
             radius=self.eps, metric=self.metric, metric_params=self.metric_params,
-            algorithm=self.algorithm, leaf_size=self.leaf_size, p=self.p,
-            n_jobs=self.n_jobs)
+            algorithm=self.algorithm if algorithm is None else algorithm,
+            leaf_size=self.leaf_size, p=self.p, n_jobs=self.n_jobs)
 
     @restores_state
     def fit_predict(self, X, y=None, sample_weight=None):
@@ -680,8 +686,10 @@ class DBSCAN(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self)
         precomputed = self.metric == "precomputed"
-        X = validate_data(self, X, reset=False, accept_sparse="csr",
-                          dtype=list(FLOAT_DTYPES))
+        X = validate_samples(self, X, reset=False, accept_sparse="csr",
+                             accept_strings=False)
+        if precomputed:
+            check_non_negative(X, "precomputed distance matrix")
         core_labels = self.labels_[self.core_sample_indices_].astype(np.intp)
         n_core = self.core_sample_indices_.shape[0]
         if n_core == 0:
@@ -711,7 +719,10 @@ class DBSCAN(ClusterMixin, BaseEstimator):
                 if within.shape[0]:
                     out[i] = core_labels[within[np.argmin(D[i, within])]]
             return out
-        search = self._neighbours_model().fit(self.components_)
+        # A tree built on dense core samples cannot be queried with sparse
+        # rows: those are searched by brute force.
+        search = self._neighbours_model(
+            algorithm="brute" if sp.issparse(X) else None).fit(self.components_)
         out = np.full(X.shape[0], -1, dtype=np.intp)
         for chunk, hoods, _, distances in _neighbourhood_chunks(
                 search, X, np.arange(X.shape[0]), return_distance=True):
@@ -784,8 +795,16 @@ def dbscan(X, eps=0.5, *, min_samples=5, metric="minkowski", metric_params=None,
     >>> labels
     array([ 0,  0,  0,  1,  1, -1])
     """
+    validate_parameter_constraints(
+        {"X": ["array-like", "sparse matrix"], "sample_weight": ["array-like", None]},
+        {"X": X, "sample_weight": sample_weight}, caller_name="dbscan")
     est = DBSCAN(eps=eps, min_samples=min_samples, metric=metric,
                  metric_params=metric_params, algorithm=algorithm, leaf_size=leaf_size,
                  p=p, n_jobs=n_jobs)
-    est.fit(X, sample_weight=sample_weight)
+    try:
+        est.fit(X, sample_weight=sample_weight)
+    except InvalidParameterError as exc:
+        # The user called dbscan: its name, not the class's, in the message.
+        raise InvalidParameterError(
+            str(exc).replace("parameter of DBSCAN ", "parameter of dbscan ")) from None
     return est.core_sample_indices_, est.labels_

@@ -249,8 +249,10 @@ def precision_cholesky(covariances, covariance_type, jitter_start, jitter_stop,
             factor = _factor(covariance, floor) if finite or np.all(
                 np.isfinite(covariance)) else None
             jitter = jitter_start
-            while factor is None and jitter <= jitter_stop and np.all(
-                    np.isfinite(covariance)):
+            # The bounds are finite, so that the loop ends (an infinite
+            # jitter_stop would let jitter grow to inf and stay there).
+            while (factor is None and jitter <= jitter_stop and np.isfinite(jitter)
+                   and np.all(np.isfinite(covariance))):
                 candidate = _rounded(covariance + jitter * np.eye(covariance.shape[0]),
                                      dtype)
                 factor = _factor(candidate, floor)
@@ -275,7 +277,8 @@ def precision_cholesky(covariances, covariance_type, jitter_start, jitter_stop,
             continue
         jitter = jitter_start
         factor = None
-        while factor is None and jitter <= jitter_stop and np.all(np.isfinite(row)):
+        while (factor is None and jitter <= jitter_stop and np.isfinite(jitter)
+               and np.all(np.isfinite(row))):
             candidate = _rounded(row + jitter, dtype)
             if np.all(candidate > floor):
                 row[:] = candidate

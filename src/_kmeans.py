@@ -47,8 +47,8 @@ from ._validation import (
     StrOptions,
     check_sample_weight,
     is_array_like,
-    validate_data,
     validate_parameter_constraints,
+    validate_samples,
     variance_tolerance,
     warn_at_caller,
 )
@@ -134,6 +134,7 @@ def kmeans_plusplus(
     """
     validate_parameter_constraints(
         {
+            "X": ["array-like", "sparse matrix"],
             "n_clusters": [Interval(Integral, 1, None, closed="left")],
             "sample_weight": ["array-like", None],
             "x_squared_norms": ["array-like", None],
@@ -141,6 +142,7 @@ def kmeans_plusplus(
             "n_local_trials": [Interval(Integral, 1, None, closed="left"), None],
         },
         {
+            "X": X,
             "n_clusters": n_clusters,
             "sample_weight": sample_weight,
             "x_squared_norms": x_squared_norms,
@@ -159,7 +161,13 @@ def kmeans_plusplus(
             f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}."
         )
     if x_squared_norms is not None:
-        x_squared_norms = check_array(x_squared_norms, dtype=X.dtype, ensure_2d=False)
+        x_squared_norms = check_array(x_squared_norms, dtype=X.dtype, ensure_2d=False,
+                                      input_name="x_squared_norms")
+        if x_squared_norms.ndim != 1:
+            raise ValueError(
+                f"x_squared_norms must be 1D, got an array of shape "
+                f"{x_squared_norms.shape}."
+            )
         if x_squared_norms.shape[0] != X.shape[0]:
             raise ValueError(
                 f"The length of x_squared_norms {x_squared_norms.shape[0]} should "
@@ -462,8 +470,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         """
         self._validate_params()
         # Any memory layout: fit makes one C-ordered copy (see below).
-        X = validate_data(self, X, accept_sparse="csr", dtype=list(FLOAT_DTYPES),
-                          accept_large_sparse=False)
+        X = validate_samples(self, X, accept_sparse="csr", accept_large_sparse=False)
         self._check_n_samples(X)
         return self._fit_validated(X, sample_weight)
 
@@ -611,9 +618,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         check_is_fitted(self)
         # Any memory layout: _row_blocks copies blocks of other layouts.
         # ensure_all_finite=False: the caller finds NaN and infinity itself.
-        return validate_data(self, X, accept_sparse="csr", reset=False,
-                             dtype=list(FLOAT_DTYPES), accept_large_sparse=False,
-                             ensure_all_finite=ensure_all_finite)
+        return validate_samples(self, X, accept_sparse="csr", reset=False,
+                                accept_large_sparse=False,
+                                ensure_all_finite=ensure_all_finite)
 
     def _centers_as(self, dtype):
         return np.ascontiguousarray(self.cluster_centers_, dtype=dtype)
@@ -717,7 +724,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             Minus the weighted sum of squared distances to the nearest center.
         """
         X = self._check_test_data(X, ensure_all_finite=False)
-        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        # A score is defined for any weights: negative ones are accepted, as
+        # in scikit-learn (not by fit, whose means and seeding need them >= 0).
+        sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                            allow_negative=True)
         _, inertia = self._labels_inertia(X, sample_weight)
         return -inertia
 

@@ -16,8 +16,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import assert_all_finite, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from ._kernels import _csr, _minibatch
 from ._kmeans import KMeans
@@ -32,8 +30,10 @@ from ._kmeans_sparse import (
 from ._state import restores_state, restores_state_in_place
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
-    FLOAT_DTYPES,
+    Interval,
+    StrOptions,
     check_sample_weight,
+    validate_samples,
     variance_tolerance,
     warn_at_caller,
 )
@@ -210,8 +210,8 @@ class MiniBatchKMeans(KMeans):
         return batch_size, min(init_size, n_samples)
 
     def _validated(self, X, reset):
-        X = validate_data(self, X, accept_sparse="csr", dtype=list(FLOAT_DTYPES),
-                          order="C", reset=reset, accept_large_sparse=False)
+        X = validate_samples(self, X, accept_sparse="csr", order="C", reset=reset,
+                             accept_large_sparse=False)
         return _kernel_csr(X) if sp.issparse(X) else X
 
     def _first_centers(self, X, init, random_state, sample_weight, init_size,

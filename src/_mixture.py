@@ -38,14 +38,16 @@ from ._kmeans import KMeans, kmeans_plusplus
 from ._state import restores_state
 from ._threads import blas_single_threaded, effective_n_threads
 from ._validation import (
-    FLOAT_DTYPES,
     Interval,
     StrOptions,
-    validate_data,
+    validate_samples,
     warn_at_caller,
 )
 
 __all__ = ["GaussianMixture"]
+
+OVERFLOW_MESSAGE = ("The mixture's log-likelihood is not finite: the data's scale "
+                    "overflows its densities. Scale the input data.")
 
 
 class _DataMoments:
@@ -197,8 +199,7 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
             Component labels.
         """
         self._validate_params()
-        X = validate_data(self, X, dtype=list(FLOAT_DTYPES), ensure_min_samples=2,
-                          order="C")
+        X = validate_samples(self, X, ensure_min_samples=2, order="C")
         if X.shape[0] < self.n_components:
             raise ValueError(
                 "Expected n_samples >= n_components but got "
@@ -213,7 +214,11 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
-        self._moments = self._data_moments(X, n_threads)
+        moments = self._data_moments(X, n_threads)
+        if not np.all(np.isfinite(moments.variances)):
+            # Squares of the samples overflow: no density is finite.
+            raise ValueError(OVERFLOW_MESSAGE)
+        self._moments = moments
         self._repairs = {}
         best = None
         self.converged_ = False
@@ -337,10 +342,7 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
         nk, s1, s2, log_norm_sum, r_log_r = self._em_statistics(
             X, kernel_model, self._log_weights_and_constants(), n_threads)
         if not (np.isfinite(log_norm_sum) and np.all(np.isfinite(s1))):
-            raise ValueError(
-                "The mixture's log-likelihood is not finite: the data's scale "
-                "overflows its densities. Scale the input data."
-            )
+            raise ValueError(OVERFLOW_MESSAGE)
         estimates = self._estimates(X, nk, s1, s2, means, n_threads)
         self._m_step(X, estimates)
         return self._lower_bound(log_norm_sum / X.shape[0], r_log_r, estimates)
@@ -448,7 +450,9 @@ class _BaseGaussianMixture(DensityMixin, BaseEstimator):
 
     def _check_test_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=list(FLOAT_DTYPES), order="C")
+        # scikit-learn validates these with dtype='numeric': numeric strings
+        # are rejected here though fit converts them.
+        X = validate_samples(self, X, reset=False, accept_strings=False, order="C")
         # A float32 model scores float64 data in float64, as NumPy would.
         dtype = np.result_type(X.dtype, self.means_.dtype)
         return np.ascontiguousarray(X, dtype=dtype)

@@ -457,6 +457,8 @@ def plot_dendrogram(model, ax=None, **kwargs):
     ------
     ImportError
         If matplotlib is not installed; the message names the extra.
+    TypeError
+        If model is not an AgglomerativeClustering, or ax not an Axes.
     ValueError
         If the model kept no merge distances or its tree is partial.
 
@@ -471,10 +473,13 @@ def plot_dendrogram(model, ax=None, **kwargs):
     ['0', '1', '2', '3']
     """
     _require_matplotlib()
+    from matplotlib.axes import Axes
     from scipy.cluster.hierarchy import dendrogram
 
     from ._agglomerative import linkage_matrix
 
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     Z = linkage_matrix(model)
     if ax is None:
         ax = _new_axes()

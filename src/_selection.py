@@ -14,12 +14,18 @@ import time
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array, check_consistent_length, check_random_state
 
 from ._kmeans import KMeans
 from ._plot import _new_axes, _require_matplotlib, cluster_colors
 from ._silhouette import silhouette_samples, silhouette_score
 from ._threads import effective_n_threads
+from ._validation import (
+    Integral,
+    Interval,
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
 
 CRITERIA = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "aic")
 # Those a clustering without a likelihood (KMeans, MiniBatchKMeans) gives.
@@ -47,6 +53,11 @@ def knee_point(x, y):
         The x of the knee; None with fewer than three points or a flat
         curve.
 
+    Raises
+    ------
+    ValueError
+        If x and y are not 1-D, of the same length, finite and real.
+
     See Also
     --------
     select_n_clusters : Applies it to the logarithm of the inertia.
@@ -63,13 +74,22 @@ def knee_point(x, y):
     >>> knee_point([1, 2], [10, 5]) is None
     True
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    x, y = _curve(x, "x"), _curve(y, "y")
+    check_consistent_length(x, y)
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return None
     x_n = (x - x.min()) / np.ptp(x)
     y_n = (y - y.min()) / np.ptp(y)
     return x[int(np.argmax((1 - x_n) - y_n))].item()
+
+
+def _curve(values, name):
+    """One coordinate of a curve's points, as a finite float64 array."""
+    if np.ndim(values) != 1:
+        raise ValueError(f"{name} must be 1-D, one value per point; got an array of "
+                         f"shape {np.shape(values)}.")
+    return check_array(values, ensure_2d=False, ensure_min_samples=0,
+                       dtype=np.float64, input_name=name)
 
 
 class ClusterCountSelection:
@@ -370,11 +390,11 @@ def select_n_clusters(X, n_clusters=range(2, 11), *, estimator=None, criteria=No
     >>> mixtures.recommended["bic"], mixtures.best_n_clusters_
     (4, 4)
     """
-    X = check_array(X, dtype=[np.float64, np.float32], order="C")
-    candidates = [int(k) for k in n_clusters]
-    if not candidates or min(candidates) < 2:
-        raise ValueError(f"n_clusters must be numbers of at least 2, got {candidates}")
+    candidates = _check_candidates(n_clusters)
     estimator = KMeans(random_state=0) if estimator is None else estimator
+    criteria = _check_selection_params(estimator, criteria, silhouette_sample_size,
+                                       random_state)
+    X = check_array(X, dtype=[np.float64, np.float32], order="C")
     mixture = "n_components" in estimator.get_params()
     likelihood = mixture and hasattr(estimator, "bic") and hasattr(estimator, "aic")
     if criteria is None:
@@ -444,6 +464,47 @@ def _scorable(labels):
     check; a candidate with fewer distinct clusters, or as many clusters as
     samples, scores NaN)."""
     return 2 <= np.unique(labels).size < labels.shape[0]
+
+
+def _invalid(name, expected, value):
+    return InvalidParameterError(
+        f"The {name!r} parameter of select_n_clusters must be {expected}. Got "
+        f"{value!r} instead.")
+
+
+def _check_candidates(n_clusters):
+    """The candidate numbers of clusters, as a list of int (each at least 2)."""
+    if isinstance(n_clusters, str):
+        raise _invalid("n_clusters", "an iterable of int", n_clusters)
+    try:
+        candidates = list(n_clusters)
+    except TypeError:
+        raise _invalid("n_clusters", "an iterable of int", n_clusters) from None
+    if not all(isinstance(k, Integral) and not isinstance(k, bool) for k in candidates):
+        raise _invalid("n_clusters", "an iterable of int", n_clusters)
+    if not candidates or min(candidates) < 2:
+        raise ValueError(f"n_clusters must be numbers of at least 2, got {candidates}")
+    return [int(k) for k in candidates]
+
+
+def _check_selection_params(estimator, criteria, silhouette_sample_size, random_state):
+    """The other parameters' types; returns criteria as a tuple (or None)."""
+    if not (hasattr(estimator, "get_params") and hasattr(estimator, "fit")):
+        raise _invalid("estimator", "an estimator (with get_params and fit)", estimator)
+    if criteria is not None:
+        try:
+            names = None if isinstance(criteria, str) else tuple(criteria)
+        except TypeError:
+            names = None
+        if names is None or not all(isinstance(name, str) for name in names):
+            raise _invalid("criteria", "an iterable of str", criteria)
+        criteria = names
+    validate_parameter_constraints(
+        {"silhouette_sample_size": [Interval(Integral, 1, None, closed="left"), None],
+         "random_state": ["random_state"]},
+        {"silhouette_sample_size": silhouette_sample_size, "random_state": random_state},
+        caller_name="select_n_clusters")
+    return criteria
 
 
 def _within_cluster_sum_of_squares(X, labels):

@@ -12,6 +12,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.cluster import DBSCAN as _SkDBSCAN
 from sklearn.metrics import silhouette_samples as _sklearn_silhouette_samples
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state, check_X_y
@@ -26,6 +27,12 @@ from ._validation import as_c_contiguous
 _CENTER_ABOVE = 100.0
 # The work of one call of the distance-sum kernel (see silhouette_samples).
 _SLAB_WORK = 1 << 28
+
+# The metrics scikit-learn's silhouette functions accept: the names of its
+# pairwise metrics and 'precomputed', or a callable. Read from its DBSCAN's
+# class attribute, which holds the same list (tests/test_hostile_inputs.py
+# compares the outcome of a bad name with scikit-learn's).
+_METRIC_CONSTRAINT = list(_SkDBSCAN._parameter_constraints["metric"])
 
 # Keyword arguments that the Euclidean kernel can take: n_jobs only says how
 # many processes scikit-learn would start; the kernel's OpenMP threads follow
@@ -45,7 +52,7 @@ def _check_number_of_labels(n_labels, n_samples):
     {
         "X": ["array-like", "sparse matrix"],
         "labels": ["array-like"],
-        "metric": [str, callable],
+        "metric": _METRIC_CONSTRAINT,
     },
     prefer_skip_nested_validation=True,
 )
@@ -168,7 +175,7 @@ def silhouette_samples(X, labels, *, metric="euclidean", **kwds):
     {
         "X": ["array-like", "sparse matrix"],
         "labels": ["array-like"],
-        "metric": [str, callable],
+        "metric": _METRIC_CONSTRAINT,
         "sample_size": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
     },

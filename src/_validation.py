@@ -19,6 +19,7 @@ from sklearn.utils import check_array
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils._param_validation import (  # private: see module docstring
     Interval,
+    InvalidParameterError,
     StrOptions,
     validate_parameter_constraints,
 )
@@ -28,11 +29,13 @@ __all__ = [
     "as_c_contiguous",
     "Integral",
     "Interval",
+    "InvalidParameterError",
     "Real",
     "StrOptions",
     "check_sample_weight",
     "is_array_like",
     "validate_data",
+    "validate_samples",
     "validate_parameter_constraints",
     "variance_tolerance",
     "warn_at_caller",
@@ -76,11 +79,40 @@ def is_array_like(value):
     )
 
 
-def check_sample_weight(sample_weight, X, dtype):
-    """Validated sample weights: a C-contiguous, non-negative array of dtype.
+def validate_samples(estimator, X, *, reset=True, accept_strings=True, **kwargs):
+    """X as the kernels read it: validated as scikit-learn validates it
+    (``validate_data``: shape, finiteness, feature names and counts), then
+    float32 or float64.
+
+    accept_strings: whether an array of numeric strings is converted, as
+    scikit-learn's estimators that validate with a float dtype do (KMeans,
+    MiniBatchKMeans, GaussianMixture.fit), or rejected with scikit-learn's
+    message, as those that validate with ``dtype='numeric'`` do (DBSCAN,
+    AgglomerativeClustering, the mixtures' predictions). Either way, any
+    dtype other than float32 becomes float64: bool, int and float16 samples
+    are computed in float64 (scikit-learn computes some of its predictions
+    from them in their own dtype, which loses precision).
+    kwargs: validate_data's other arguments.
+    """
+    if accept_strings:
+        return validate_data(estimator, X, reset=reset, dtype=list(FLOAT_DTYPES),
+                             **kwargs)
+    X = validate_data(estimator, X, reset=reset, dtype="numeric", **kwargs)
+    if X.dtype in FLOAT_DTYPES:
+        return X
+    if sp.issparse(X):
+        return X.astype(np.float64)
+    order = kwargs.get("order")
+    return np.asarray(X, dtype=np.float64, order="K" if order is None else order)
+
+
+def check_sample_weight(sample_weight, X, dtype, allow_negative=False):
+    """Validated sample weights: a C-contiguous array of dtype.
 
     None gives ones; a scalar gives that value for every sample. Weights that
-    are all zero, negative or not finite raise ValueError, as in scikit-learn.
+    are all zero or not finite raise ValueError, as in scikit-learn, and so do
+    negative ones unless allow_negative (a score is defined for any weights;
+    a weighted mean and a sampling distribution are not).
     """
     n_samples = X.shape[0]
     if sample_weight is None:
@@ -109,7 +141,7 @@ def check_sample_weight(sample_weight, X, dtype):
         # scikit-learn's message; all-zero weights leave no sampling
         # distribution for the seeding and no mean for any cluster.
         raise ValueError("Sample weights must contain at least one non-zero number.")
-    if np.any(sample_weight < 0):
+    if not allow_negative and np.any(sample_weight < 0):
         raise ValueError("Negative values in data passed to sample_weight")
     return np.ascontiguousarray(sample_weight)
 

@@ -402,6 +402,15 @@ cdef void ward_loop(WardStep* s, Py_ssize_t n, double* inv, double* size,
             team_run(team, ward_chunk, s, n_chunks, worth_sharing(n_threads, width, d))
             inv[x] = inv_x
             y = first_min_of_chunks(s.chunk_best, s.chunk_where, n_chunks, &best)
+            if y < 0:
+                # No finite score (the distances overflow; the estimator
+                # rejects such data first): any other active cluster, never
+                # index -1.
+                best = INFINITY
+                for p in range(width):
+                    if p != x and not isnan(inv[p]):
+                        y = p
+                        break
             if chain_len > 1:
                 prev = chain[chain_len - 2]
                 # The search may have skipped prev's block: its score again,
