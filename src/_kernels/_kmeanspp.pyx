@@ -347,6 +347,7 @@ def add_last_center(
     cdef Py_ssize_t c
 
     with nogil:
-        for c in prange(n_kept.shape[0], schedule='static', num_threads=n_threads):
+        for c in prange(n_kept.shape[0], schedule='static',
+                        num_threads=team_size(n_threads, n_kept.shape[0])):
             add_center_to_chunk(c, last_index, last_best, closest_sq, nearest,
                                 kept_sq, kept_offset, n_kept)
