@@ -17,7 +17,7 @@ from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from threadpoolctl import threadpool_limits
 
-from turbocluster import _kmeans_sparse
+from turbocluster import KMeans, MiniBatchKMeans, _kmeans_sparse
 from turbocluster._kmeans_sparse import (
     csr_kmeans_plusplus,
     csr_kmeans_single,
@@ -286,8 +286,6 @@ def test_kmeans_plusplus_candidate_without_nonzero(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_all_zero_matrix(dtype):
     # No stored value at all: every pass runs on empty data and indices.
-    from turbocluster import KMeans, MiniBatchKMeans
-
     X = sp.csr_matrix((12, 5), dtype=dtype)
     model = KMeans(2, n_init=1, random_state=0)
     with pytest.warns(Warning, match="Number of distinct clusters"):
