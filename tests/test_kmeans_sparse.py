@@ -17,7 +17,7 @@ from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from threadpoolctl import threadpool_limits
 
-from turbocluster import _kmeans_sparse
+from turbocluster import KMeans, MiniBatchKMeans, _kmeans_sparse
 from turbocluster._kmeans_sparse import (
     csr_kmeans_plusplus,
     csr_kmeans_single,
@@ -256,6 +256,48 @@ def test_empty_rows_and_columns():
     norms = np.einsum("ij,ij->i", centers, centers)
     assert labels[5] == norms.argmin()
     assert_allclose(csr_transform(X, centers, 2)[5], np.sqrt(norms))
+
+
+# The two tests below read empty buffers' addresses: the sanitizer build
+# (.ci/sanitize, Cython's bounds checks on) raised IndexError in
+# _csr.score_candidates on both before the kernels passed NULL for them.
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kmeans_plusplus_candidate_without_nonzero(dtype):
+    # Half the rows empty: the first center drawn is one of them for some
+    # seeds, and its table of features has no row. Same centers as
+    # scikit-learn's.
+    X = _sparse_data(n_samples=40, dtype=dtype, random_state=11).tolil()
+    X[::2] = 0
+    X = X.tocsr()
+    X.eliminate_zeros()
+    weights = np.ones(X.shape[0], dtype=dtype)
+    drew_empty = False
+    for seed in range(4):
+        ours, ours_ids = csr_kmeans_plusplus(X, 3, weights, np.random.RandomState(seed),
+                                             None, 2)
+        theirs, their_ids = sk_kmeans_plusplus(X, 3, sample_weight=weights,
+                                               random_state=seed)
+        assert_array_equal(ours_ids, their_ids)
+        assert_allclose(ours, theirs)
+        drew_empty |= X[ours_ids].getnnz(axis=1).min() == 0
+    assert drew_empty
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_all_zero_matrix(dtype):
+    # No stored value at all: every pass runs on empty data and indices.
+    X = sp.csr_matrix((12, 5), dtype=dtype)
+    model = KMeans(2, n_init=1, random_state=0)
+    with pytest.warns(Warning, match="Number of distinct clusters"):
+        model.fit(X)
+    assert_array_equal(model.cluster_centers_, np.zeros((2, 5)))
+    assert model.inertia_ == 0.0 and model.score(X) == 0.0
+    assert_array_equal(model.predict(X), model.labels_)
+    assert_array_equal(model.transform(X), np.zeros((12, 2)))
+    # scikit-learn's MiniBatchKMeans does not warn here either.
+    minibatch = MiniBatchKMeans(2, n_init=1, batch_size=4, random_state=0).fit(X)
+    assert_array_equal(minibatch.cluster_centers_, np.zeros((2, 5)))
+    assert minibatch.inertia_ == 0.0
 
 
 ###############################################################################

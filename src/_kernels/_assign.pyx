@@ -137,10 +137,14 @@ def assigned_sq_distances(
     out : (n_samples,)                          # OUT
     n_threads : int
     """
+    cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_features = X.shape[1]
+    # The team is sized before the loop: in the checked build
+    # (initializedcheck), a memoryview read in the num_threads expression
+    # gets an error exit that jumps into the OpenMP region, which GCC refuses.
+    cdef int n_team = team_size(n_threads, n_samples // CHUNK_SIZE)
     cdef Py_ssize_t s
-    for s in prange(X.shape[0], nogil=True,
-                    num_threads=team_size(n_threads, X.shape[0] // CHUNK_SIZE),
+    for s in prange(n_samples, nogil=True, num_threads=n_team,
                     schedule='dynamic', chunksize=CHUNK_SIZE):
         out[s] = sq_euclidean(&X[s, 0], &centers[labels[s], 0], n_features)
 

@@ -44,6 +44,11 @@
 # every iteration instead cost more than the sums themselves (mispredicted
 # branches, ~25 ns a row and block). The per-cluster weights and the number
 # of changed labels go through the chunked reduction of _reduce.pxd.
+#
+# An all-zero X stores no value, and a k-means++ candidate with no nonzero
+# has no feature: the kernels then pass NULL for the empty data, indices or
+# candidate table (nothing is read through them: every row is empty, every
+# slot -1) rather than &a[0], which indexes past an empty buffer.
 
 from cython cimport floating
 from cython.parallel cimport parallel, prange
@@ -190,12 +195,13 @@ def block_starts(
     n_threads : int
     """
     cdef Py_ssize_t n_samples = indptr.shape[0] - 1
+    cdef const int* indices_p = &indices[0] if indices.shape[0] > 0 else NULL
     cdef Py_ssize_t n_inner = starts.shape[0]
     cdef Py_ssize_t s, b
     for s in prange(n_samples, nogil=True, schedule='static', chunksize=CHUNK_SIZE,
                     num_threads=team_size(n_threads, n_samples // CHUNK_SIZE)):
         for b in range(n_inner):
-            starts[b, s] = <int> lower_bound(&indices[0], indptr[s], indptr[s + 1],
+            starts[b, s] = <int> lower_bound(indices_p, indptr[s], indptr[s + 1],
                                              <int> feature_bounds[b + 1])
 
 
@@ -241,6 +247,8 @@ def lloyd_iter(
         How many labels differ from the ones passed in.
     """
     cdef Py_ssize_t n_samples = indptr.shape[0] - 1
+    cdef const floating* data_p = &data[0] if data.shape[0] > 0 else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] > 0 else NULL
     cdef Py_ssize_t n_clusters = center_sq_norms.shape[0]
     cdef Py_ssize_t n_padded = centers_t.shape[1]
     cdef Py_ssize_t n_blocks = feature_bounds.shape[0] - 1
@@ -263,7 +271,7 @@ def lloyd_iter(
         for g in prange(plan.n_groups, schedule='dynamic'):
             part = partials + g * stride
             for s in range(group_start(plan, g), group_stop(plan, g)):
-                row_dots(&data[0], &indices[0], indptr[s], indptr[s + 1],
+                row_dots(data_p, indices_p, indptr[s], indptr[s + 1],
                          &centers_t[0, 0], n_padded, dots)
                 label = nearest_center(dots, &center_sq_norms[0], n_clusters)
                 if labels[s] != label:
@@ -332,6 +340,8 @@ def assign_labels(
         center (over the nonzeros, see the file's header), in double.
     """
     cdef Py_ssize_t n_samples = indptr.shape[0] - 1
+    cdef const floating* data_p = &data[0] if data.shape[0] > 0 else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] > 0 else NULL
     cdef Py_ssize_t n_clusters = center_sq_norms.shape[0]
     cdef Py_ssize_t n_padded = centers_t.shape[1]
     cdef ChunkPlan plan = plan_chunks(n_samples, 1)
@@ -347,13 +357,13 @@ def assign_labels(
         dots = <double*> malloc(n_padded * sizeof(double))
         for g in prange(plan.n_groups, schedule='dynamic'):
             for s in range(group_start(plan, g), group_stop(plan, g)):
-                row_dots(&data[0], &indices[0], indptr[s], indptr[s + 1],
+                row_dots(data_p, indices_p, indptr[s], indptr[s + 1],
                          &centers_t[0, 0], n_padded, dots)
                 label = nearest_center(dots, &center_sq_norms[0], n_clusters)
                 labels[s] = <int> label
                 if return_inertia:
                     partials[g] = partials[g] + sample_weight[s] * sq_dist_to(
-                        &data[0], &indices[0], indptr[s], indptr[s + 1],
+                        data_p, indices_p, indptr[s], indptr[s + 1],
                         &centers_t[0, label], n_padded, center_sq_norms[label])
         free(dots)
 
@@ -385,6 +395,8 @@ def labelled_inertia(
     n_threads : int
     """
     cdef Py_ssize_t n_samples = indptr.shape[0] - 1
+    cdef const floating* data_p = &data[0] if data.shape[0] > 0 else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] > 0 else NULL
     cdef Py_ssize_t n_padded = centers_t.shape[1]
     cdef ChunkPlan plan = plan_chunks(n_samples, 1)
     cdef double* partials = alloc_partials(plan, 1)
@@ -399,7 +411,7 @@ def labelled_inertia(
         for s in range(group_start(plan, g), group_stop(plan, g)):
             label = labels[s]
             partials[g] = partials[g] + sample_weight[s] * sq_dist_to(
-                &data[0], &indices[0], indptr[s], indptr[s + 1],
+                data_p, indices_p, indptr[s], indptr[s + 1],
                 &centers_t[0, label], n_padded, center_sq_norms[label])
 
     sum_partials_in_order(partials, plan.n_groups, 1, 1, &inertia, 1)
@@ -430,6 +442,8 @@ def assigned_sq_distances(
     n_threads : int
     """
     cdef Py_ssize_t n_samples = indptr.shape[0] - 1
+    cdef const floating* data_p = &data[0] if data.shape[0] > 0 else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] > 0 else NULL
     cdef Py_ssize_t n_clusters = centers.shape[0]
     cdef Py_ssize_t n_features = centers.shape[1]
     cdef double* center_sq_norms = <double*> malloc(max(n_clusters, 1) * sizeof(double))
@@ -447,7 +461,7 @@ def assigned_sq_distances(
         for s in prange(n_samples, schedule='static', chunksize=CHUNK_SIZE,
                         num_threads=team_size(n_threads, n_samples // CHUNK_SIZE)):
             label = labels[s]
-            out[s] = <floating> sq_dist_to(&data[0], &indices[0], indptr[s],
+            out[s] = <floating> sq_dist_to(data_p, indices_p, indptr[s],
                                            indptr[s + 1], &centers[label, 0], 1,
                                            center_sq_norms[label])
     free(center_sq_norms)
@@ -579,8 +593,12 @@ def score_candidates(
     n_threads : int
     """
     cdef Py_ssize_t n_samples = indptr.shape[0] - 1
+    cdef const floating* data_p = &data[0] if data.shape[0] > 0 else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] > 0 else NULL
     cdef Py_ssize_t n_trials = candidate_sq_norms.shape[0]
     cdef Py_ssize_t n_chunks_ = chunk_potential.shape[1]
+    cdef const floating* rows_p = (
+        &candidate_rows[0, 0] if candidate_rows.shape[0] > 0 else NULL)
     cdef double* dots
     cdef double* potential
     cdef double d
@@ -594,8 +612,8 @@ def score_candidates(
             for t in range(n_trials):
                 potential[t] = 0.0
             for s in range(chunk * CHUNK_SIZE, min((chunk + 1) * CHUNK_SIZE, n_samples)):
-                row_sparse_dots(&data[0], &indices[0], indptr[s], indptr[s + 1],
-                                &feature_slot[0], &candidate_rows[0, 0], n_trials, dots)
+                row_sparse_dots(data_p, indices_p, indptr[s], indptr[s + 1],
+                                &feature_slot[0], rows_p, n_trials, dots)
                 for t in range(n_trials):
                     d = (-2.0 * dots[t] + candidate_sq_norms[t]) + x_sq_norms[s]
                     d_rounded = <floating> (d if d > 0.0 else 0.0)

@@ -104,8 +104,12 @@ def kmeans_runs(
     for r in prange(n_runs, nogil=True, num_threads=max(1, min(n_threads, n_runs)),
                     schedule='dynamic'):
         if seed_centers:
+            # One cluster draws nothing: its row of draws is empty, and
+            # &uniforms[r, 0] would index past it (the checked build's
+            # IndexError; _seed never reads it).
             status[r] = _seed(&X[0, 0], x_sq, &sample_weight[0], n_samples, n_features,
-                              centers.shape[1], first_centers[r], &uniforms[r, 0],
+                              centers.shape[1], first_centers[r],
+                              &uniforms[r, 0] if uniforms.shape[1] > 0 else NULL,
                               n_local_trials, &centers[r, 0, 0])
             if status[r] != RUN_DONE:
                 continue
