@@ -14,7 +14,7 @@ half the memory of float64. The palette is fitted on 10,000 pixels drawn at
 random, then ``predict`` labels all 273,280 pixels.
 """
 
-from time import perf_counter
+from timeit import repeat
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,15 +32,10 @@ sample = pixels[rng.choice(len(pixels), size=10_000, replace=False)]
 n_colors = 16
 
 
-def median_time(run, repeat=3):
-    """Median wall time of ``run()`` in seconds, after one warm-up call."""
+def median_time(run):
+    """Median wall time of ``run()`` in seconds over 3 calls, after a warm-up."""
     run()
-    times = []
-    for _ in range(repeat):
-        start = perf_counter()
-        run()
-        times.append(perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(repeat(run, number=1, repeat=3)))
 
 
 # %%

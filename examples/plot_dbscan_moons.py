@@ -14,7 +14,7 @@ scikit-learn): a new sample joins the cluster of its nearest core sample
 within ``eps``, else it is noise.
 """
 
-from time import perf_counter
+from timeit import repeat
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -30,15 +30,10 @@ scatter = rng.uniform(low=[-1.5, -1.0], high=[2.5, 1.5], size=(100, 2))
 X = np.vstack([moons, scatter])
 
 
-def median_time(run, repeat=3):
-    """Median wall time of ``run()`` in seconds, after one warm-up call."""
+def median_time(run):
+    """Median wall time of ``run()`` in seconds over 3 calls, after a warm-up."""
     run()
-    times = []
-    for _ in range(repeat):
-        start = perf_counter()
-        run()
-        times.append(perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(repeat(run, number=1, repeat=3)))
 
 
 # %%

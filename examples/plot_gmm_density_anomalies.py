@@ -15,7 +15,7 @@ The data: three elongated, differently oriented Gaussian clusters and a
 sprinkling of uniform noise, 3,000 samples in all.
 """
 
-from time import perf_counter
+from timeit import repeat
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,15 +33,10 @@ X = np.vstack([rng.normal(size=(950, 2)) @ shape + center
               + [rng.uniform(low=[-9, -6], high=[11, 11], size=(150, 2))])
 
 
-def median_time(run, repeat=3):
-    """Median wall time of ``run()`` in seconds, after one warm-up call."""
+def median_time(run):
+    """Median wall time of ``run()`` in seconds over 3 calls, after a warm-up."""
     run()
-    times = []
-    for _ in range(repeat):
-        start = perf_counter()
-        run()
-        times.append(perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(repeat(run, number=1, repeat=3)))
 
 
 # %%

@@ -13,7 +13,7 @@ logarithm of the inertia.
 The data: 3,000 samples from 6 Gaussian blobs in 8 dimensions.
 """
 
-from time import perf_counter
+from timeit import repeat
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,17 +27,12 @@ X, _ = make_blobs(n_samples=3_000, n_features=8, centers=6, cluster_std=1.5,
 candidates = range(2, 13)
 
 
-def median_time(run, repeat=3, warm_up=True):
-    """Median wall time of ``run()`` in seconds, after one warm-up call
+def median_time(run, warm_up=True):
+    """Median wall time of ``run()`` in seconds over 3 calls, after a warm-up
     (``warm_up=False``: the caller has just made it)."""
     if warm_up:
         run()
-    times = []
-    for _ in range(repeat):
-        start = perf_counter()
-        run()
-        times.append(perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(repeat(run, number=1, repeat=3)))
 
 
 # %%

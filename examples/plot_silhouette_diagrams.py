@@ -16,7 +16,7 @@ coefficients from :func:`~turbocluster.silhouette_samples`, which gives
 scikit-learn's values without an n x n distance matrix.
 """
 
-from time import perf_counter
+from timeit import repeat
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,15 +31,10 @@ X, _ = make_blobs(n_samples=1_000, centers=[[-6, 2], [-4.5, 0], [3, 3], [4, -4]]
 candidates = [2, 3, 4, 5, 6]
 
 
-def median_time(run, repeat=3):
-    """Median wall time of ``run()`` in seconds, after one warm-up call."""
+def median_time(run):
+    """Median wall time of ``run()`` in seconds over 3 calls, after a warm-up."""
     run()
-    times = []
-    for _ in range(repeat):
-        start = perf_counter()
-        run()
-        times.append(perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(repeat(run, number=1, repeat=3)))
 
 
 # %%
