@@ -344,10 +344,12 @@ def add_last_center(
     kept_sq, kept_offset, n_kept                # IN  as for score_candidates
     n_threads : int
     """
-    cdef Py_ssize_t c
+    cdef Py_ssize_t c, n_chunks = n_kept.shape[0]
+    # Sized before the loop: a memoryview read inside num_threads= does not
+    # compile with the checked kernels (initializedcheck).
+    cdef int team = team_size(n_threads, n_chunks)
 
     with nogil:
-        for c in prange(n_kept.shape[0], schedule='static',
-                        num_threads=team_size(n_threads, n_kept.shape[0])):
+        for c in prange(n_chunks, schedule='static', num_threads=team):
             add_center_to_chunk(c, last_index, last_best, closest_sq, nearest,
                                 kept_sq, kept_offset, n_kept)

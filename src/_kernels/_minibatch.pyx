@@ -27,6 +27,10 @@ cdef enum:
     # it cost a time slice per step when other processes held the cores
     # (a 12-sample fit: 216 ms on 2 threads, 2.6 ms on one).
     DRAWS_PER_THREAD = 16384
+    # draw_rows also copies the drawn rows, scattered reads: a second thread
+    # helps from about this many values copied (a batch of 1,024 rows of 4
+    # features or more).
+    VALUES_PER_THREAD = 4096
 
 
 def guide_table(const double[::1] cdf, Py_ssize_t[::1] guide):
@@ -66,9 +70,9 @@ def draw(
     out : (n_draws,)                            # OUT
     n_threads : int
     """
-    cdef Py_ssize_t k
-    for k in prange(uniforms.shape[0], nogil=True, schedule='static',
-                    num_threads=team_size(n_threads, uniforms.shape[0] // DRAWS_PER_THREAD)):
+    cdef Py_ssize_t k, n_draws = uniforms.shape[0]
+    cdef int team = team_size(n_threads, n_draws // DRAWS_PER_THREAD)
+    for k in prange(n_draws, nogil=True, schedule='static', num_threads=team):
         out[k] = _lookup(&cdf[0], cdf.shape[0], &guide[0], guide.shape[0], uniforms[k])
 
 
@@ -110,9 +114,10 @@ def draw_rows(
     n_threads : int
     """
     cdef Py_ssize_t n_features = X.shape[1]
-    cdef Py_ssize_t k, i, f
-    for k in prange(uniforms.shape[0], nogil=True, schedule='static',
-                    num_threads=team_size(n_threads, uniforms.shape[0] // DRAWS_PER_THREAD)):
+    cdef Py_ssize_t k, i, f, n_draws = uniforms.shape[0]
+    cdef int team = team_size(n_threads, max(n_draws // DRAWS_PER_THREAD,
+                                             n_draws * n_features // VALUES_PER_THREAD))
+    for k in prange(n_draws, nogil=True, schedule='static', num_threads=team):
         i = _lookup(&cdf[0], cdf.shape[0], &guide[0], guide.shape[0], uniforms[k])
         indices[k] = i
         for f in range(n_features):
