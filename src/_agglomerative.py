@@ -184,7 +184,9 @@ def _sklearn_single_order(metric):
 def _check_finite_distances(distances, linkage):
     """ValueError where distances between samples overflow (as scikit-learn
     raises for these linkages, through SciPy's check of the distances)."""
-    if not np.all(np.isfinite(distances)):
+    # The largest, not an elementwise test: no temporary the size of the
+    # condensed matrix (NaN, from inf - inf, propagates through max).
+    if not np.isfinite(np.max(distances)):
         raise ValueError(
             f"The distances between samples are not all finite (they overflow "
             f"float64 at this scale of the data): {linkage} linkage needs finite "
